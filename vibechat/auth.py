@@ -1,0 +1,160 @@
+"""Register, log in, log out; the current user for every request.
+
+quart-auth signs the cookie. What it carries is a random session token whose hash is a
+row in `sessions`, so logging out deletes the row and a copied cookie stops working.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from quart import Blueprint, current_app, g, redirect, render_template, request, url_for
+from quart_auth import AuthUser, current_user, login_user, logout_user
+
+from vibechat import forms, queries
+from vibechat.security import hash_password, hash_token, new_session_token, safe_next, verify_password
+from vibechat.web import see_other
+
+bp = Blueprint("auth", __name__)
+
+LOGIN_FAILED = "That username and password do not match an account."
+
+
+async def load_current_user() -> None:
+    """Resolve the cookie to a live server-side session (before every request)."""
+    g.user = None
+    g.session_token_hash = None
+    token = current_user.auth_id
+    if not token:
+        return
+    token_hash = hash_token(token)
+    async with current_app.extensions["db"].read() as session:
+        row = await queries.session_by_token_hash(session, token_hash)
+    if row is None:
+        # Revoked or unknown: forget the cookie too.
+        logout_user()
+        return
+    g.user = row.user
+    g.session_token_hash = token_hash
+
+
+def login_url(next_path: str | None = None) -> str:
+    url = url_for("auth.login")
+    if next_path and next_path != "/chats":
+        url += "?" + urlencode({"next": next_path})
+    return url
+
+
+def require_user(view):
+    """Send anonymous visitors to the login page, keeping where they were going."""
+
+    @wraps(view)
+    async def wrapper(*args, **kwargs):
+        if g.user is None:
+            target = request.full_path.rstrip("?") if request.method == "GET" else None
+            return see_other(login_url(target))
+        return await view(*args, **kwargs)
+
+    return wrapper
+
+
+async def _start_session(session, user_id: int) -> None:
+    token, token_hash = new_session_token()
+    await queries.create_session(session, user_id, token_hash)
+    login_user(AuthUser(token), remember=True)
+
+
+@bp.get("/")
+async def index():
+    """Signed in: the chat list; otherwise the login page."""
+    return redirect(url_for("chats.index") if g.user else url_for("auth.login"))
+
+
+@bp.get("/register")
+async def register_form():
+    """The sign-up form."""
+    if g.user:
+        return redirect(url_for("chats.index"))
+    return await render_template("auth/register.html", values={}, errors={})
+
+
+@bp.post("/register")
+async def register():
+    """Create an account and sign in."""
+    form = await request.form
+    values = forms.require(form, "username", "password")
+    values["display_name"] = form.get("display_name", "")
+    errors: dict[str, str] = {}
+    try:
+        username = forms.username(values["username"])
+    except forms.Invalid as error:
+        errors["username"] = str(error)
+        username = ""
+    try:
+        display_name = forms.display_name(values["display_name"], fallback=username)
+    except forms.Invalid as error:
+        errors["display_name"] = str(error)
+    try:
+        password = forms.new_password(values["password"], for_username=username)
+    except forms.Invalid as error:
+        errors["password"] = str(error)
+    if errors:
+        return await _register_again(values, errors)
+
+    password_hash = await hash_password(password)
+    async with current_app.extensions["db"].write() as session:
+        user = await queries.create_user(session, username, display_name, password_hash)
+        if user is None:
+            return await _register_again(values, {"username": "That username is taken."})
+        await session.flush()
+        await _start_session(session, user.id)
+        await session.commit()
+    return see_other(url_for("chats.index"))
+
+
+async def _register_again(values: dict[str, str], errors: dict[str, str]):
+    values = {key: value for key, value in values.items() if key != "password"}
+    return await render_template("auth/register.html", values=values, errors=errors), 422
+
+
+@bp.get("/login")
+async def login_form():
+    """The sign-in form."""
+    next_path = safe_next(request.args.get("next"))
+    if g.user:
+        return redirect(next_path)
+    return await render_template(
+        "auth/login.html", values={"next": next_path}, errors={}, failed=False
+    )
+
+
+@bp.post("/login")
+async def login():
+    """Check the password and start a session; one generic message on failure."""
+    form = await request.form
+    values = forms.require(form, "username", "password")
+    next_path = safe_next(form.get("next"))
+    db = current_app.extensions["db"]
+    async with db.read() as session:
+        user = await queries.user_by_username(session, values["username"].strip())
+    # Verify outside any transaction: hashing is slow and must not hold SQLite's write lock.
+    if await verify_password(user.password_hash if user else None, values["password"]):
+        async with db.write() as session:
+            await _start_session(session, user.id)
+            await session.commit()
+        return see_other(next_path)
+    shown = {"username": values["username"], "next": next_path}
+    body = await render_template("auth/login.html", values=shown, errors={}, failed=True)
+    return body, 401
+
+
+@bp.post("/logout")
+async def logout():
+    """End this session on the server, not only in this browser."""
+    if g.session_token_hash:
+        async with current_app.extensions["db"].write() as session:
+            await queries.delete_session(session, g.session_token_hash)
+            await session.commit()
+    logout_user()
+    return see_other(url_for("auth.login"))

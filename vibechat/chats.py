@@ -1,0 +1,261 @@
+"""Chat list, chat page, creating chats, members, renaming and deleting."""
+
+from __future__ import annotations
+
+import secrets
+
+from quart import Blueprint, abort, current_app, g, render_template, request, url_for
+
+from vibechat import forms, queries
+from vibechat.auth import require_user
+from vibechat.models import Membership
+from vibechat.web import see_other
+
+bp = Blueprint("chats", __name__)
+
+
+def db():
+    return current_app.extensions["db"]
+
+
+async def member_or_404(session, chat_id: int, *, lock: bool = False) -> Membership:
+    """The reader's membership; 404 alike for a missing chat and someone else's."""
+    membership = await queries.membership_in(session, chat_id, g.user, lock=lock)
+    if membership is None:
+        abort(404)
+    return membership
+
+
+def owner_or_403(membership: Membership) -> None:
+    if membership.chat.kind == "direct":
+        abort(403, "A direct chat always has the same two people.")
+    if membership.role != "owner":
+        abort(403, "Only the chat's owner can do that.")
+
+
+# -- the list ----------------------------------------------------------------------------
+
+
+@bp.get("/chats")
+@require_user
+async def index():
+    """The reader's chats, newest activity first, and forms to start one."""
+    return await render_chat_list()
+
+
+async def render_chat_list(values=None, errors=None, status: int = 200):
+    async with db().read() as session:
+        summaries = await queries.chat_summaries(session, g.user)
+    body = await render_template(
+        "chats/index.html", summaries=summaries, values=values or {}, errors=errors or {}
+    )
+    return body, status
+
+
+@bp.post("/chats")
+@require_user
+async def create():
+    """Start a group chat; the creator owns it."""
+    form = await request.form
+    values = forms.require(form, "title")
+    values["members"] = form.get("members", "")
+    errors: dict[str, str] = {}
+    try:
+        title = forms.title(values["title"])
+    except forms.Invalid as error:
+        errors["title"] = str(error)
+    try:
+        usernames = forms.usernames(values["members"])
+    except forms.Invalid as error:
+        errors["members"] = str(error)
+        usernames = []
+    async with db().write() as session:
+        members = await queries.users_by_usernames(session, usernames)
+        unknown = _unknown(usernames, members)
+        if unknown and "members" not in errors:
+            errors["members"] = _no_such_people(unknown)
+        if errors:
+            return await render_chat_list(values, errors, 422)
+        chat = await queries.create_group_chat(session, g.user, title, members)
+        await session.commit()
+    return see_other(url_for("chats.show", chat_id=chat.id))
+
+
+@bp.post("/chats/direct")
+@require_user
+async def direct():
+    """Open the direct chat with someone, creating it the first time."""
+    form = await request.form
+    values = forms.require(form, "username")
+    name = values["username"].strip().removeprefix("@")
+    async with db().write() as session:
+        other = await queries.user_by_username(session, name) if name else None
+        error = None
+        if not name:
+            error = "Enter the username of the person to write to."
+        elif other is None:
+            error = _no_such_people([name])
+        elif other.id == g.user.id:
+            error = "That is you. Start a group chat to keep notes for yourself."
+        if error:
+            return await render_chat_list({"username": values["username"]}, {"username": error}, 422)
+        chat = await queries.find_or_create_direct_chat(session, g.user, other)
+        await session.commit()
+    return see_other(url_for("chats.show", chat_id=chat.id))
+
+
+def _unknown(usernames: list[str], users) -> list[str]:
+    found = {user.username_key for user in users}
+    return [name for name in usernames if name.lower() not in found]
+
+
+def _no_such_people(names: list[str]) -> str:
+    shown = ", ".join(names[:5])
+    return f"No account with the username {shown}." if len(names) == 1 else f"No accounts for: {shown}."
+
+
+# -- one chat ----------------------------------------------------------------------------
+
+
+@bp.get("/chats/<int:chat_id>")
+@require_user
+async def show(chat_id: int):
+    """The chat: latest messages, members and the composer. Opening it marks it read."""
+    return await render_chat_page(chat_id)
+
+
+async def render_chat_page(chat_id: int, values=None, errors=None, status: int = 200):
+    async with db().read() as session:
+        membership = await member_or_404(session, chat_id)
+        messages = await queries.latest_messages(session, chat_id)
+        members = await queries.members_of(session, chat_id)
+        names = await queries.chat_names(session, [membership.chat], g.user)
+    if messages:
+        await mark_read_up_to(membership, messages[-1].seq)
+    body = await render_template(
+        "chats/show.html",
+        chat=membership.chat,
+        chat_name=names[chat_id],
+        membership=membership,
+        members=members,
+        messages=messages,
+        values=values or {},
+        errors=errors or {},
+        client_token=secrets.token_urlsafe(16),
+    )
+    return body, status
+
+
+async def mark_read_up_to(membership: Membership, seq: int) -> None:
+    """Move the reader's mark to seq; a short write, and only when it moves."""
+    if seq <= membership.last_read_seq:
+        return
+    async with db().write() as session:
+        await queries.mark_read(session, membership.chat_id, membership.user_id, seq)
+        await session.commit()
+
+
+@bp.get("/chats/<int:chat_id>/members")
+@require_user
+async def members(chat_id: int):
+    """Who is in the chat, and (for its owner) the forms to change that."""
+    return await render_members_page(chat_id)
+
+
+async def render_members_page(chat_id: int, values=None, errors=None, status: int = 200):
+    async with db().read() as session:
+        membership = await member_or_404(session, chat_id)
+        members = await queries.members_of(session, chat_id)
+        names = await queries.chat_names(session, [membership.chat], g.user)
+    body = await render_template(
+        "chats/members.html",
+        chat=membership.chat,
+        chat_name=names[chat_id],
+        membership=membership,
+        members=members,
+        values=values or {},
+        errors=errors or {},
+    )
+    return body, status
+
+
+@bp.post("/chats/<int:chat_id>/members")
+@require_user
+async def add_members(chat_id: int):
+    """The owner adds people by username."""
+    form = await request.form
+    values = forms.require(form, "members")
+    async with db().write() as session:
+        membership = await member_or_404(session, chat_id, lock=True)
+        owner_or_403(membership)
+        try:
+            usernames = forms.usernames(values["members"])
+            if not usernames:
+                raise forms.Invalid("Enter at least one username.")
+            users = await queries.users_by_usernames(session, usernames)
+            if unknown := _unknown(usernames, users):
+                raise forms.Invalid(_no_such_people(unknown))
+        except forms.Invalid as error:
+            return await render_members_page(chat_id, values, {"members": str(error)}, 422)
+        await queries.add_members(session, membership.chat, users)
+        await session.commit()
+    return see_other(url_for("chats.members", chat_id=chat_id))
+
+
+@bp.post("/chats/<int:chat_id>/members/<username>/remove")
+@require_user
+async def remove_member(chat_id: int, username: str):
+    """The owner removes someone."""
+    async with db().write() as session:
+        membership = await member_or_404(session, chat_id, lock=True)
+        owner_or_403(membership)
+        user = await queries.user_by_username(session, username)
+        if user is None or not await queries.remove_member(session, membership.chat, user.id):
+            abort(404, "That person is not in this chat.")
+        await session.commit()
+    if user.id == g.user.id:
+        return see_other(url_for("chats.index"))
+    return see_other(url_for("chats.members", chat_id=chat_id))
+
+
+@bp.post("/chats/<int:chat_id>/leave")
+@require_user
+async def leave(chat_id: int):
+    """Anyone leaves a group chat; its last owner hands over to the next member."""
+    async with db().write() as session:
+        membership = await member_or_404(session, chat_id, lock=True)
+        if membership.chat.kind == "direct":
+            abort(403, "A direct chat always has the same two people.")
+        await queries.remove_member(session, membership.chat, g.user.id)
+        await session.commit()
+    return see_other(url_for("chats.index"))
+
+
+@bp.post("/chats/<int:chat_id>/rename")
+@require_user
+async def rename(chat_id: int):
+    """The owner gives the chat a new title."""
+    form = await request.form
+    values = forms.require(form, "title")
+    async with db().write() as session:
+        membership = await member_or_404(session, chat_id, lock=True)
+        owner_or_403(membership)
+        try:
+            title = forms.title(values["title"])
+        except forms.Invalid as error:
+            return await render_members_page(chat_id, values, {"title": str(error)}, 422)
+        await queries.rename_chat(session, membership.chat, title)
+        await session.commit()
+    return see_other(url_for("chats.members", chat_id=chat_id))
+
+
+@bp.post("/chats/<int:chat_id>/delete")
+@require_user
+async def delete(chat_id: int):
+    """The owner deletes the chat for everyone."""
+    async with db().write() as session:
+        membership = await member_or_404(session, chat_id, lock=True)
+        owner_or_403(membership)
+        await queries.delete_chat(session, membership.chat)
+        await session.commit()
+    return see_other(url_for("chats.index"))

@@ -1,0 +1,68 @@
+"""The `vibechat` command: migrate, serve, seed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+
+from vibechat import schema
+from vibechat.config import ConfigError, database_url, load_settings
+
+
+def migrate(_args: argparse.Namespace) -> int:
+    """Apply every pending migration to the configured database."""
+    url = database_url(load_settings())
+    asyncio.run(schema.upgrade(url))
+    print(f"Database is up to date: {_redacted(url)}")
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run hypercorn on VIBECHAT_HOST:VIBECHAT_PORT."""
+    settings = load_settings()
+    bind = f"{settings['VIBECHAT_HOST']}:{settings['VIBECHAT_PORT']}"
+    hypercorn = shutil.which("hypercorn") or "hypercorn"
+    command = [hypercorn, "--bind", bind, "--access-logfile", "-", "vibechat:create_app()"]
+    print(f"vibechat is at http://{bind}/ (Ctrl+C stops it)", flush=True)
+    os.execv(hypercorn, command)  # noqa: S606 - replaces this process with the server
+    return 0  # pragma: no cover
+
+
+def seed(_args: argparse.Namespace) -> int:
+    """Fill the database with a few people and chats to try things with."""
+    from vibechat.seed import seed_demo
+
+    settings = load_settings()
+    created = asyncio.run(seed_demo(settings))
+    for line in created:
+        print(line)
+    return 0
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="vibechat", description="A server-rendered group chat. Settings come from VIBECHAT_* variables."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, handler in (("migrate", migrate), ("serve", serve), ("seed", seed)):
+        command = commands.add_parser(name, help=handler.__doc__, description=handler.__doc__)
+        command.set_defaults(handler=handler)
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigError as error:
+        print(f"vibechat: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

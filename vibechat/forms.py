@@ -1,0 +1,135 @@
+"""Validation of what people type: each function returns the clean value or raises Invalid.
+
+Limits follow SPEC §3. A field that is missing altogether is malformed (400); a field
+that is present but unacceptable is invalid (422).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+from werkzeug.exceptions import BadRequest
+
+USERNAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,32}")
+DISPLAY_NAME_MAX = 64
+TITLE_MAX = 100
+BODY_MAX = 4000
+PASSWORD_MIN = 8
+PASSWORD_MAX = 1024  # Argon2 would hash megabytes happily; nobody types this much.
+MEMBERS_MAX = 100
+
+
+class Invalid(ValueError):
+    """A value that breaks a rule; the message is shown next to its field."""
+
+
+class FormErrors(Exception):
+    """Several fields were invalid: re-render the form with 422."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__(dict(errors))
+        self.errors = dict(errors)
+
+
+def require(form: Mapping[str, str], *names: str) -> dict[str, str]:
+    """The named fields, or 400 when the request did not even carry one of them."""
+    missing = [name for name in names if name not in form]
+    if missing:
+        raise BadRequest(f"The form is missing: {', '.join(missing)}.")
+    return {name: form[name] for name in names}
+
+
+def _has_control_characters(text: str, allowed: str = "") -> bool:
+    return any(unicodedata.category(c) in {"Cc", "Cf"} and c not in allowed for c in text)
+
+
+def username(value: str) -> str:
+    value = value.strip()
+    if not USERNAME_RE.fullmatch(value):
+        raise Invalid(
+            "Use 3 to 32 characters: letters a–z, digits, and the signs _ . or -."
+        )
+    return value
+
+
+def display_name(value: str, fallback: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        return fallback
+    if len(value) > DISPLAY_NAME_MAX:
+        raise Invalid(f"Use at most {DISPLAY_NAME_MAX} characters.")
+    if _has_control_characters(value, allowed="\u200d"):
+        raise Invalid("Use visible characters only.")
+    return value
+
+
+def new_password(value: str, for_username: str) -> str:
+    if len(value) < PASSWORD_MIN:
+        raise Invalid(f"Use at least {PASSWORD_MIN} characters.")
+    if len(value) > PASSWORD_MAX:
+        raise Invalid(f"Use at most {PASSWORD_MAX} characters.")
+    if for_username and for_username.lower() in value.lower():
+        raise Invalid("The password must not contain the username.")
+    return value
+
+
+def title(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise Invalid("Give the chat a title.")
+    if len(value) > TITLE_MAX:
+        raise Invalid(f"Use at most {TITLE_MAX} characters.")
+    if _has_control_characters(value, allowed="\u200d"):
+        raise Invalid("Use visible characters only.")
+    return value
+
+
+def body(value: str) -> str:
+    # Normalise line endings, trim the ends; keep the writer's inner spacing.
+    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not value:
+        raise Invalid("Write a message first.")
+    if len(value) > BODY_MAX:
+        raise Invalid(f"A message can be at most {BODY_MAX} characters (this one has {len(value)}).")
+    if _has_control_characters(value, allowed="\n\t\u200d"):
+        raise Invalid("The message contains characters that cannot be shown.")
+    return value
+
+
+def usernames(value: str) -> list[str]:
+    """Usernames separated by commas or spaces; an @ in front is allowed."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for raw in re.split(r"[\s,]+", value.strip()):
+        if not raw:
+            continue
+        name = raw.removeprefix("@")
+        if not USERNAME_RE.fullmatch(name):
+            raise Invalid(f"“{raw[:40]}” is not a valid username.")
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            names.append(name)
+    if len(names) > MEMBERS_MAX:
+        raise Invalid(f"Add at most {MEMBERS_MAX} people at once.")
+    return names
+
+
+def client_token(value: str) -> str | None:
+    """The form's random send token; blank means "no idempotency" (a hand-made post)."""
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) > 64 or not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+        raise Invalid("The send token is malformed; reload the page.")
+    return value
+
+
+def non_negative_int(value: str | None, name: str) -> int | None:
+    """A query parameter that must be a whole number ≥ 0 when present (400 otherwise)."""
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 12:
+        raise BadRequest(f"{name} must be a whole number.")
+    return int(value)

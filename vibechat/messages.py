@@ -1,0 +1,148 @@
+"""Post, edit and delete messages; older pages, newer pages, catch-up; read marks."""
+
+from __future__ import annotations
+
+from quart import Blueprint, abort, g, render_template, request, url_for
+from werkzeug.exceptions import BadRequest
+
+from vibechat import forms, queries
+from vibechat.auth import require_user
+from vibechat.chats import db, mark_read_up_to, member_or_404, render_chat_page
+from vibechat.models import Chat, Message
+from vibechat.web import is_htmx, see_other
+
+bp = Blueprint("messages", __name__)
+
+
+def message_anchor(chat_id: int, seq: int) -> str:
+    return url_for("chats.show", chat_id=chat_id, _anchor=f"msg-{chat_id}-{seq}")
+
+
+@bp.get("/chats/<int:chat_id>/messages")
+@require_user
+async def index(chat_id: int):
+    """Messages before a seq, after a seq, or changed since a rev: page or fragment."""
+    before = forms.non_negative_int(request.args.get("before"), "before")
+    after = forms.non_negative_int(request.args.get("after"), "after")
+    since = forms.non_negative_int(request.args.get("since"), "since")
+    if sum(value is not None for value in (before, after, since)) != 1:
+        if not request.args:
+            return see_other(url_for("chats.show", chat_id=chat_id))
+        raise BadRequest("Ask for exactly one of before, after or since.")
+    async with db().read() as session:
+        membership = await member_or_404(session, chat_id)
+        if before is not None:
+            messages = await queries.messages_before(session, chat_id, before)
+        elif after is not None:
+            messages = await queries.messages_after(session, chat_id, after)
+        else:
+            messages = await queries.messages_since(session, chat_id, since)
+        names = await queries.chat_names(session, [membership.chat], g.user)
+    if before is None and messages:
+        await mark_read_up_to(membership, max(message.seq for message in messages))
+    if is_htmx():
+        return await render_template("messages/_list.html", messages=messages)
+    return await render_template(
+        "messages/page.html",
+        chat=membership.chat,
+        chat_name=names[chat_id],
+        messages=messages,
+        direction="older" if before is not None else "newer",
+    )
+
+
+@bp.post("/chats/<int:chat_id>/messages")
+@require_user
+async def create(chat_id: int):
+    """Store a message (once per client_token) and go back to the chat."""
+    form = await request.form
+    values = forms.require(form, "body")
+    values["client_token"] = form.get("client_token", "")
+    try:
+        body = forms.body(values["body"])
+        client_token = forms.client_token(values["client_token"])
+    except forms.Invalid as error:
+        async with db().read() as session:
+            await member_or_404(session, chat_id)
+        return await render_chat_page(chat_id, values, {"body": str(error)}, 422)
+    async with db().write() as session:
+        membership = await member_or_404(session, chat_id, lock=True)
+        message, _created = await queries.post_message(
+            session, membership.chat, g.user, body, client_token
+        )
+        await session.commit()
+    if is_htmx():
+        return "", 204
+    return see_other(message_anchor(chat_id, message.seq))
+
+
+async def _own_message(
+    session, chat_id: int, seq: int, *, lock: bool = False
+) -> tuple[Chat, Message]:
+    """The reader's own, not yet deleted message at seq (and its chat): 404 or 403 otherwise."""
+    membership = await member_or_404(session, chat_id, lock=lock)
+    message = await queries.message_at(session, chat_id, seq)
+    if message is None:
+        abort(404)
+    if message.author_id != g.user.id:
+        abort(403, "Only the author can change a message.")
+    if message.deleted_at is not None:
+        abort(403, "This message was deleted.")
+    return membership.chat, message
+
+
+@bp.get("/chats/<int:chat_id>/messages/<int:seq>/edit")
+@require_user
+async def edit_form(chat_id: int, seq: int):
+    """The form to change or delete one of your messages."""
+    async with db().read() as session:
+        _chat, message = await _own_message(session, chat_id, seq)
+    return await render_template(
+        "messages/edit.html", message=message, values={"body": message.body}, errors={}
+    )
+
+
+@bp.post("/chats/<int:chat_id>/messages/<int:seq>/edit")
+@require_user
+async def edit(chat_id: int, seq: int):
+    """Change the text of your message."""
+    form = await request.form
+    values = forms.require(form, "body")
+    async with db().write() as session:
+        chat, message = await _own_message(session, chat_id, seq, lock=True)
+        try:
+            body = forms.body(values["body"])
+        except forms.Invalid as error:
+            page = await render_template(
+                "messages/edit.html", message=message, values=values, errors={"body": str(error)}
+            )
+            return page, 422
+        if body != message.body:
+            await queries.edit_message(session, chat, message, body)
+            await session.commit()
+    return see_other(message_anchor(chat_id, seq))
+
+
+@bp.post("/chats/<int:chat_id>/messages/<int:seq>/delete")
+@require_user
+async def delete(chat_id: int, seq: int):
+    """Delete your message; a tombstone stays so that everyone learns of it."""
+    async with db().write() as session:
+        chat, message = await _own_message(session, chat_id, seq, lock=True)
+        await queries.delete_message(session, chat, message)
+        await session.commit()
+    return see_other(message_anchor(chat_id, seq))
+
+
+@bp.post("/chats/<int:chat_id>/read")
+@require_user
+async def read(chat_id: int):
+    """Mark the chat read up to seq (never past its last message)."""
+    form = await request.form
+    seq = forms.non_negative_int(forms.require(form, "seq")["seq"], "seq")
+    async with db().read() as session:
+        membership = await member_or_404(session, chat_id)
+    await mark_read_up_to(membership, min(seq, membership.chat.last_seq))
+    if is_htmx():
+        return "", 204
+    return see_other(url_for("chats.show", chat_id=chat_id))

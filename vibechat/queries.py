@@ -1,0 +1,385 @@
+"""All SQL, as named async functions that take a session.
+
+Chats are always looked up through the reader's memberships, so "not yours" and
+"does not exist" are the same None, and the views answer both with 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vibechat.models import Chat, Membership, Message, Session, User, utcnow
+
+PAGE_SIZE = 50
+CATCH_UP_LIMIT = 500
+
+
+# -- users and sessions ------------------------------------------------------------------
+
+
+async def user_by_username(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username_key == username.lower()))
+
+
+async def users_by_usernames(session: AsyncSession, usernames: list[str]) -> list[User]:
+    keys = [name.lower() for name in usernames]
+    if not keys:
+        return []
+    return list(await session.scalars(select(User).where(User.username_key.in_(keys))))
+
+
+async def create_user(
+    session: AsyncSession, username: str, display_name: str, password_hash: str
+) -> User | None:
+    """The new user, or None when the username (in any case) is taken."""
+    user = User(
+        username=username,
+        username_key=username.lower(),
+        display_name=display_name,
+        password_hash=password_hash,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        return None
+    return user
+
+
+async def create_session(session: AsyncSession, user_id: int, token_hash: str) -> None:
+    now = utcnow()
+    session.add(Session(token_hash=token_hash, user_id=user_id, created_at=now, last_seen_at=now))
+    await session.execute(update(User).where(User.id == user_id).values(last_seen_at=now))
+
+
+async def session_by_token_hash(session: AsyncSession, token_hash: str) -> Session | None:
+    return await session.scalar(select(Session).where(Session.token_hash == token_hash))
+
+
+async def delete_session(session: AsyncSession, token_hash: str) -> None:
+    await session.execute(delete(Session).where(Session.token_hash == token_hash))
+
+
+# -- chats -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatSummary:
+    """One line of the chat list."""
+
+    chat: Chat
+    membership: Membership
+    name: str
+    unread: int
+    last_message: Message | None
+
+
+def _unread_count(user_id: int):
+    """Messages after the reader's mark, not deleted, not written by the reader."""
+    return (
+        select(func.count(Message.id))
+        .where(
+            Message.chat_id == Membership.chat_id,
+            Message.seq > Membership.last_read_seq,
+            Message.deleted_at.is_(None),
+            or_(Message.author_id.is_(None), Message.author_id != user_id),
+        )
+        .correlate(Membership)
+        .scalar_subquery()
+    )
+
+
+async def chat_summaries(session: AsyncSession, user: User) -> list[ChatSummary]:
+    """The user's chats, newest activity first, with unread counts and a preview."""
+    rows = (
+        await session.execute(
+            select(Chat, Membership, _unread_count(user.id))
+            .join(Membership, Membership.chat_id == Chat.id)
+            .where(Membership.user_id == user.id)
+            .order_by(Chat.last_activity_at.desc(), Chat.id.desc())
+        )
+    ).all()
+    chat_ids = [chat.id for chat, _, _ in rows]
+    previews = await _latest_visible_messages(session, chat_ids)
+    names = await chat_names(session, [chat for chat, _, _ in rows], user)
+    return [
+        ChatSummary(chat, membership, names[chat.id], unread, previews.get(chat.id))
+        for chat, membership, unread in rows
+    ]
+
+
+async def _latest_visible_messages(session: AsyncSession, chat_ids: list[int]) -> dict[int, Message]:
+    if not chat_ids:
+        return {}
+    latest = (
+        select(Message.chat_id, func.max(Message.seq).label("seq"))
+        .where(Message.chat_id.in_(chat_ids), Message.deleted_at.is_(None))
+        .group_by(Message.chat_id)
+        .subquery()
+    )
+    messages = await session.scalars(
+        select(Message).join(
+            latest, and_(Message.chat_id == latest.c.chat_id, Message.seq == latest.c.seq)
+        )
+    )
+    return {message.chat_id: message for message in messages}
+
+
+async def chat_names(session: AsyncSession, chats: list[Chat], reader: User) -> dict[int, str]:
+    """A group chat's title; for a direct chat, the other person's display name."""
+    names = {chat.id: chat.title or "" for chat in chats}
+    direct_ids = [chat.id for chat in chats if chat.kind == "direct"]
+    if direct_ids:
+        others = await session.execute(
+            select(Membership.chat_id, User.display_name)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.chat_id.in_(direct_ids), Membership.user_id != reader.id)
+        )
+        for chat_id, display_name in others:
+            names[chat_id] = display_name
+    for chat in chats:
+        if not names[chat.id]:
+            names[chat.id] = "Just you" if chat.kind == "direct" else "Untitled chat"
+    return names
+
+
+async def membership_in(
+    session: AsyncSession, chat_id: int, user: User, *, lock: bool = False
+) -> Membership | None:
+    """The reader's membership of the chat (with the chat loaded), or None."""
+    membership = await session.scalar(
+        select(Membership).where(Membership.chat_id == chat_id, Membership.user_id == user.id)
+    )
+    if membership is not None:
+        # Load the chat row; with lock=True it is locked for this transaction on
+        # PostgreSQL (SQLite's writers already hold the database's write lock).
+        chat_query = select(Chat).where(Chat.id == chat_id)
+        if lock:
+            chat_query = chat_query.with_for_update()
+        membership.chat = await session.scalar(chat_query)
+    return membership
+
+
+async def members_of(session: AsyncSession, chat_id: int) -> list[tuple[Membership, User]]:
+    """Owners first, then by display name."""
+    rows = await session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.chat_id == chat_id)
+        .order_by(Membership.role.desc(), func.lower(User.display_name), User.id)
+    )
+    return [(membership, user) for membership, user in rows]
+
+
+async def create_group_chat(
+    session: AsyncSession, creator: User, title: str, members: list[User]
+) -> Chat:
+    chat = Chat(kind="group", title=title, created_by=creator.id)
+    session.add(chat)
+    await session.flush()
+    session.add(Membership(chat_id=chat.id, user_id=creator.id, role="owner"))
+    for member in members:
+        if member.id != creator.id:
+            session.add(Membership(chat_id=chat.id, user_id=member.id, role="member"))
+    await session.flush()
+    return chat
+
+
+def direct_key(a: User, b: User) -> str:
+    low, high = sorted((a.id, b.id))
+    return f"{low}:{high}"
+
+
+async def find_or_create_direct_chat(session: AsyncSession, me: User, other: User) -> Chat:
+    """The one direct chat of this pair, created on first use."""
+    key = direct_key(me, other)
+    existing = await session.scalar(select(Chat).where(Chat.direct_key == key))
+    if existing is not None:
+        return existing
+    try:
+        async with session.begin_nested():
+            chat = Chat(kind="direct", created_by=me.id, direct_key=key)
+            session.add(chat)
+            await session.flush()
+            for user in {me.id: me, other.id: other}.values():
+                session.add(Membership(chat_id=chat.id, user_id=user.id, role="member"))
+    except IntegrityError:
+        # Another request created it between our look-up and our insert.
+        return await session.scalar(select(Chat).where(Chat.direct_key == key))
+    return chat
+
+
+async def add_members(session: AsyncSession, chat: Chat, users: list[User]) -> list[User]:
+    """Add the users who are not members yet; return those added."""
+    existing = set(
+        await session.scalars(select(Membership.user_id).where(Membership.chat_id == chat.id))
+    )
+    added = [user for user in users if user.id not in existing]
+    for user in added:
+        session.add(Membership(chat_id=chat.id, user_id=user.id, role="member"))
+    await session.flush()
+    return added
+
+
+async def remove_member(session: AsyncSession, chat: Chat, user_id: int) -> bool:
+    """Remove a member; when the last owner goes, the longest-standing member takes over.
+
+    Returns False when the user was not a member. A chat left without members is deleted.
+    """
+    result = await session.execute(
+        delete(Membership).where(Membership.chat_id == chat.id, Membership.user_id == user_id)
+    )
+    if result.rowcount == 0:
+        return False
+    remaining = list(
+        await session.scalars(
+            select(Membership)
+            .where(Membership.chat_id == chat.id)
+            .order_by(Membership.joined_at, Membership.user_id)
+        )
+    )
+    if not remaining:
+        await session.delete(chat)
+    elif not any(m.role == "owner" for m in remaining) and chat.kind == "group":
+        remaining[0].role = "owner"
+    await session.flush()
+    return True
+
+
+async def rename_chat(session: AsyncSession, chat: Chat, title: str) -> None:
+    chat.title = title
+    await session.flush()
+
+
+async def delete_chat(session: AsyncSession, chat: Chat) -> None:
+    await session.delete(chat)
+    await session.flush()
+
+
+async def mark_read(session: AsyncSession, chat_id: int, user_id: int, seq: int) -> None:
+    """Move the read mark forward to seq, never back. The caller keeps seq ≤ last_seq."""
+    await session.execute(
+        update(Membership)
+        .where(
+            Membership.chat_id == chat_id,
+            Membership.user_id == user_id,
+            Membership.last_read_seq < seq,
+        )
+        .values(last_read_seq=seq)
+    )
+
+
+# -- messages ----------------------------------------------------------------------------
+
+
+async def latest_messages(session: AsyncSession, chat_id: int, limit: int = PAGE_SIZE) -> list[Message]:
+    """The newest messages, oldest first."""
+    rows = await session.scalars(
+        select(Message).where(Message.chat_id == chat_id).order_by(Message.seq.desc()).limit(limit)
+    )
+    return list(reversed(rows.all()))
+
+
+async def messages_before(
+    session: AsyncSession, chat_id: int, seq: int, limit: int = PAGE_SIZE
+) -> list[Message]:
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.chat_id == chat_id, Message.seq < seq)
+        .order_by(Message.seq.desc())
+        .limit(limit)
+    )
+    return list(reversed(rows.all()))
+
+
+async def messages_after(
+    session: AsyncSession, chat_id: int, seq: int, limit: int = CATCH_UP_LIMIT
+) -> list[Message]:
+    """Messages after seq as they are now, tombstones included."""
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.chat_id == chat_id, Message.seq > seq)
+        .order_by(Message.seq)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def messages_since(
+    session: AsyncSession, chat_id: int, rev: int, limit: int = CATCH_UP_LIMIT
+) -> list[Message]:
+    """Every message whose latest change (post, edit, deletion) came after rev, by seq."""
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.chat_id == chat_id, Message.rev > rev)
+        .order_by(Message.rev)
+        .limit(limit)
+    )
+    return sorted(rows, key=lambda message: message.seq)
+
+
+async def message_at(session: AsyncSession, chat_id: int, seq: int) -> Message | None:
+    return await session.scalar(
+        select(Message).where(Message.chat_id == chat_id, Message.seq == seq)
+    )
+
+
+async def post_message(
+    session: AsyncSession, chat: Chat, author: User, body: str, client_token: str | None
+) -> tuple[Message, bool]:
+    """Store a message with the chat's next seq and rev; (message, False) for a repeat.
+
+    The caller holds the chat's lock (membership_in(lock=True)), so the next seq is
+    ours alone and a repeated client_token is seen before a second row is written.
+    """
+    if client_token is not None:
+        existing = await session.scalar(
+            select(Message).where(
+                Message.chat_id == chat.id,
+                Message.author_id == author.id,
+                Message.client_token == client_token,
+            )
+        )
+        if existing is not None:
+            return existing, False
+    now = utcnow()
+    chat.last_seq += 1
+    chat.last_rev += 1
+    chat.last_activity_at = now
+    message = Message(
+        chat_id=chat.id,
+        seq=chat.last_seq,
+        rev=chat.last_rev,
+        author_id=author.id,
+        body=body,
+        created_at=now,
+        client_token=client_token,
+    )
+    session.add(message)
+    await session.flush()
+    # Load the author in this session, for rendering after it closes.
+    await session.refresh(message, ["author"])
+    return message, True
+
+
+def _next_rev(chat: Chat) -> int:
+    chat.last_rev += 1
+    return chat.last_rev
+
+
+async def edit_message(session: AsyncSession, chat: Chat, message: Message, body: str) -> None:
+    message.body = body
+    message.edited_at = utcnow()
+    message.rev = _next_rev(chat)
+    await session.flush()
+
+
+async def delete_message(session: AsyncSession, chat: Chat, message: Message) -> None:
+    """Keep a tombstone: the row stays, its text goes."""
+    message.body = ""
+    message.deleted_at = utcnow()
+    message.rev = _next_rev(chat)
+    await session.flush()

@@ -1,0 +1,55 @@
+"""Demo people and chats for `vibechat seed` / `make demo`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from vibechat import queries
+from vibechat.config import database_url
+from vibechat.db import Database
+from vibechat.security import password_hasher
+
+DEMO_PASSWORD = "vibechat-demo"  # noqa: S105 - printed for the person trying the demo
+PEOPLE = (
+    ("alice", "Alice Liddell"),
+    ("bob", "Bob Dylan"),
+    ("carol", "Carol Danvers"),
+    ("dave", "Dave Bowman"),
+)
+WATERCOOLER = (
+    ("alice", "Morning, everyone! Coffee's on in the kitchen."),
+    ("bob", "On my way. Did anyone see the release notes?"),
+    ("carol", "Yes: the chat works without JavaScript now. Try it with scripts off."),
+    ("dave", "I'm afraid I can't do that, Carol. Kidding, reading it now."),
+    ("alice", "Long words wrap too: pneumonoultramicroscopicsilicovolcanoconiosis."),
+)
+
+
+async def seed_demo(settings: Mapping[str, Any]) -> list[str]:
+    """Create the demo people, a group chat and a direct chat; skip what exists."""
+    db = Database(database_url(settings))
+    report: list[str] = []
+    try:
+        async with db.write() as session:
+            if await queries.user_by_username(session, "alice") is not None:
+                return ["The demo people exist already (alice, bob, carol, dave)."]
+            password_hash = password_hasher().hash(DEMO_PASSWORD)
+            users = {}
+            for username, name in PEOPLE:
+                users[username] = await queries.create_user(session, username, name, password_hash)
+            await session.flush()
+            watercooler = await queries.create_group_chat(
+                session, users["alice"], "Watercooler", list(users.values())
+            )
+            await session.flush()
+            for username, body in WATERCOOLER:
+                await queries.post_message(session, watercooler, users[username], body, None)
+            direct = await queries.find_or_create_direct_chat(session, users["alice"], users["bob"])
+            await queries.post_message(session, direct, users["bob"], "Lunch at one?", None)
+            await session.commit()
+        report.append("Created alice, bob, carol and dave; each has the password " + DEMO_PASSWORD)
+        report.append("Alice owns the group chat 'Watercooler'; alice and bob share a direct chat.")
+    finally:
+        await db.dispose()
+    return report
