@@ -41,7 +41,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     )
     ops.configure_logging(settings["VIBECHAT_LOG_FORMAT"])
     QuartAuth(app)
-    app.extensions["password_hasher"] = security.password_hasher(cheap=app.config.get("TESTING", False))
+    app.extensions["password_hasher"] = security.password_hasher(
+        cheap=app.config.get("TESTING", False)
+    )
 
     @app.before_serving
     async def open_database() -> None:

@@ -13,7 +13,13 @@ from quart import Blueprint, current_app, g, redirect, render_template, request,
 from quart_auth import AuthUser, current_user, login_user, logout_user
 
 from vibechat import forms, queries
-from vibechat.security import hash_password, hash_token, new_session_token, safe_next, verify_password
+from vibechat.security import (
+    hash_password,
+    hash_token,
+    new_session_token,
+    safe_next,
+    verify_password,
+)
 from vibechat.web import see_other
 
 bp = Blueprint("auth", __name__)

@@ -98,7 +98,9 @@ async def direct():
         elif other.id == g.user.id:
             error = "That is you. Start a group chat to keep notes for yourself."
         if error:
-            return await render_chat_list({"username": values["username"]}, {"username": error}, 422)
+            return await render_chat_list(
+                {"username": values["username"]}, {"username": error}, 422
+            )
         chat = await queries.find_or_create_direct_chat(session, g.user, other)
         await session.commit()
     return see_other(url_for("chats.show", chat_id=chat.id))
@@ -111,7 +113,11 @@ def _unknown(usernames: list[str], users) -> list[str]:
 
 def _no_such_people(names: list[str]) -> str:
     shown = ", ".join(names[:5])
-    return f"No account with the username {shown}." if len(names) == 1 else f"No accounts for: {shown}."
+    return (
+        f"No account with the username {shown}."
+        if len(names) == 1
+        else f"No accounts for: {shown}."
+    )
 
 
 # -- one chat ----------------------------------------------------------------------------

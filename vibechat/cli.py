@@ -50,7 +50,8 @@ def _redacted(url: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="vibechat", description="A server-rendered group chat. Settings come from VIBECHAT_* variables."
+        prog="vibechat",
+        description="A server-rendered group chat. Settings come from VIBECHAT_* variables.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, handler in (("migrate", migrate), ("serve", serve), ("seed", seed)):

@@ -67,7 +67,12 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Redis URL for fan-out between processes (read now; used by the scale-out work).",
     ),
-    Setting("VIBECHAT_LOG_FORMAT", "text", "`text` for development, `json` for one object per line.", _log_format),
+    Setting(
+        "VIBECHAT_LOG_FORMAT",
+        "text",
+        "`text` for development, `json` for one object per line.",
+        _log_format,
+    ),
     Setting(
         "VIBECHAT_PUBLIC_ORIGINS",
         (),

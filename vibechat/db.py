@@ -6,7 +6,12 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 # Execution option that marks a session as a writer (see _sqlite_begin).
 _WRITER = "vibechat_writer"
@@ -45,9 +50,9 @@ def ensure_sqlite_folder(url: str) -> None:
     """SQLite creates the file but not its folder (the instance folder on a fresh clone)."""
     parsed = make_url(url)
     database = parsed.database
-    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
-        if not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    is_file = database and database != ":memory:" and not database.startswith("file:")
+    if parsed.get_backend_name() == "sqlite" and is_file:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -48,9 +48,7 @@ def _has_control_characters(text: str, allowed: str = "") -> bool:
 def username(value: str) -> str:
     value = value.strip()
     if not USERNAME_RE.fullmatch(value):
-        raise Invalid(
-            "Use 3 to 32 characters: letters a–z, digits, and the signs _ . or -."
-        )
+        raise Invalid("Use 3 to 32 characters: letters a to z, digits, and the signs _ . or -.")
     return value
 
 
@@ -92,7 +90,9 @@ def body(value: str) -> str:
     if not value:
         raise Invalid("Write a message first.")
     if len(value) > BODY_MAX:
-        raise Invalid(f"A message can be at most {BODY_MAX} characters (this one has {len(value)}).")
+        raise Invalid(
+            f"A message can be at most {BODY_MAX} characters (this one has {len(value)})."
+        )
     if _has_control_characters(value, allowed="\n\t\u200d"):
         raise Invalid("The message contains characters that cannot be shown.")
     return value

@@ -7,6 +7,7 @@ Chats are always looked up through the reader's memberships, so "not yours" and
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -111,7 +112,9 @@ async def chat_summaries(session: AsyncSession, user: User) -> list[ChatSummary]
     ]
 
 
-async def _latest_visible_messages(session: AsyncSession, chat_ids: list[int]) -> dict[int, Message]:
+async def _latest_visible_messages(
+    session: AsyncSession, chat_ids: list[int]
+) -> dict[int, Message]:
     if not chat_ids:
         return {}
     latest = (
@@ -275,7 +278,9 @@ async def mark_read(session: AsyncSession, chat_id: int, user_id: int, seq: int)
 # -- messages ----------------------------------------------------------------------------
 
 
-async def latest_messages(session: AsyncSession, chat_id: int, limit: int = PAGE_SIZE) -> list[Message]:
+async def latest_messages(
+    session: AsyncSession, chat_id: int, limit: int = PAGE_SIZE
+) -> list[Message]:
     """The newest messages, oldest first."""
     rows = await session.scalars(
         select(Message).where(Message.chat_id == chat_id).order_by(Message.seq.desc()).limit(limit)

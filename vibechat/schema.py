@@ -21,22 +21,30 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _upgrade_on(connection: Connection, url: str, revision: str) -> None:
-    config = alembic_config(url)
-    config.attributes["connection"] = connection
-    command.upgrade(config, revision)
+async def _run(action, url: str, revision: str) -> None:
+    """Run an Alembic command on a plain engine of its own, not the app's tuned one:
+    on SQLite, foreign keys must stay off while batch mode copies a table, or the copy
+    would cascade deletes."""
+    ensure_sqlite_folder(url)
+    engine = create_async_engine(url)
+
+    def on(connection: Connection) -> None:
+        config = alembic_config(url)
+        config.attributes["connection"] = connection
+        action(config, revision)
+
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(on)
+    finally:
+        await engine.dispose()
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations up to revision on the database at url.
+    """Apply migrations up to revision on the database at url."""
+    await _run(command.upgrade, url, revision)
 
-    A plain engine of its own, not the app's tuned one: on SQLite, foreign keys must be
-    off while batch mode copies a table, or the copy would cascade deletes.
-    """
-    ensure_sqlite_folder(url)
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(_upgrade_on, url, revision)
-    finally:
-        await engine.dispose()
+
+async def downgrade(url: str, revision: str) -> None:
+    """Undo migrations down to revision ("base" removes everything)."""
+    await _run(command.downgrade, url, revision)

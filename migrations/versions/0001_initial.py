@@ -107,7 +107,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("chat_id", "seq", name="uq_messages_chat_id_seq"),
         sa.UniqueConstraint("chat_id", "rev", name="uq_messages_chat_id_rev"),
         sa.UniqueConstraint(
-            "chat_id", "author_id", "client_token", name="uq_messages_chat_id_author_id_client_token"
+            "chat_id",
+            "author_id",
+            "client_token",
+            name="uq_messages_chat_id_author_id_client_token",
         ),
     )
 

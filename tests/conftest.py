@@ -1,0 +1,277 @@
+"""Fixtures: a fresh migrated database per test, the app, signed-in people.
+
+Outside CI a test whose service (PostgreSQL, Chromium) is missing is skipped with a
+reason that says how to get it. In CI (CI=true) nothing may be skipped: a skip fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from vibechat import create_app, queries, schema
+from vibechat.db import Database
+from vibechat.models import Base
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+POSTGRES_URL = os.environ.get(
+    "VIBECHAT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+PASSWORD = "correct horse battery"
+TEST_SECRET = "test-secret-key-not-for-production"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip outside CI; in CI a missing service is a failure, never a quiet skip."""
+    if IN_CI:
+        pytest.fail(f"CI=true and a required service is missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Belt and braces: any skip that slips through (a skip marker, an import skip)
+    # is turned into a failure in CI.
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"CI=true forbids skipped tests; this one said: {report.longrepr}"
+
+
+# -- databases ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file per run; each test gets a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    asyncio.run(schema.upgrade(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template, tmp_path) -> str:
+    path = tmp_path / "vibechat.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def _postgres_admin(statement: str) -> None:
+    engine = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> str:
+    """A fresh, migrated PostgreSQL database for this run, dropped at the end."""
+    name = f"vibechat_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
+    except Exception as error:
+        skip_or_fail(
+            f"no PostgreSQL at {POSTGRES_URL} ({type(error).__name__}); start one or set"
+            " VIBECHAT_TEST_POSTGRES_URL"
+        )
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(schema.upgrade(url))
+    yield url
+    asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def postgres_url(postgres_database) -> str:
+    """The run's PostgreSQL database, emptied before the test."""
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    engine = create_async_engine(postgres_database)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+    return postgres_database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request) -> str:
+    """For database-layer tests: run once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+async def database(database_url):
+    """A Database on the parametrised backend, for tests below the web layer."""
+    db = Database(database_url)
+    yield db
+    await db.dispose()
+
+
+async def make_user(db: Database, username: str):
+    async with db.write() as session:
+        user = await queries.create_user(session, username, username.title(), "not-a-hash")
+        await session.commit()
+    return user
+
+
+async def make_group(db: Database, owner, title="Watercooler", members=()):
+    async with db.write() as session:
+        chat = await queries.create_group_chat(session, owner, title, list(members))
+        await session.commit()
+    return chat
+
+
+async def post(db: Database, chat_id: int, author, body: str, token: str | None = None):
+    async with db.write() as session:
+        membership = await queries.membership_in(session, chat_id, author, lock=True)
+        message, created = await queries.post_message(session, membership.chat, author, body, token)
+        await session.commit()
+    return message, created
+
+
+# -- the app -----------------------------------------------------------------------------
+
+
+def app_config(url: str, instance: Path, **extra) -> dict:
+    return {
+        "VIBECHAT_DATABASE_URL": url,
+        "VIBECHAT_INSTANCE_PATH": str(instance),
+        "VIBECHAT_SECRET_KEY": TEST_SECRET,
+        "TESTING": True,
+        **extra,
+    }
+
+
+@pytest.fixture
+async def app(sqlite_url, tmp_path) -> AsyncIterator:
+    app = create_app(app_config(sqlite_url, tmp_path))
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture
+def db(app):
+    return app.extensions["db"]
+
+
+def html(body: bytes | str) -> HTMLParser:
+    return HTMLParser(body if isinstance(body, str) else body.decode())
+
+
+def csrf_from(body: bytes | str) -> str:
+    node = html(body).css_first('input[name="csrf_token"]')
+    assert node is not None, "page has no csrf_token field"
+    return node.attributes["value"]
+
+
+@dataclass
+class Person:
+    """A test client signed in (or not) as someone, with their CSRF token at hand."""
+
+    client: object
+    username: str
+    token: str = ""
+    pages: list = field(default_factory=list)
+
+    async def refresh_token(self, path: str = "/chats") -> str:
+        response = await self.client.get(path)
+        self.token = csrf_from(await response.get_data())
+        return self.token
+
+    async def get(self, path: str, **kwargs):
+        return await self.client.get(path, **kwargs)
+
+    async def post(self, path: str, data: dict | None = None, *, csrf: bool = True, **kwargs):
+        form = dict(data or {})
+        if csrf and "csrf_token" not in form:
+            form["csrf_token"] = self.token or await self.refresh_token()
+        return await self.client.post(path, form=form, **kwargs)
+
+    async def page(self, path: str) -> HTMLParser:
+        response = await self.client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return html(await response.get_data())
+
+
+class People:
+    """Makes signed-in people by name: await people("alice")."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.known: dict[str, Person] = {}
+
+    def anonymous(self) -> Person:
+        return Person(self.app.test_client(), "")
+
+    async def __call__(self, username: str, display_name: str | None = None) -> Person:
+        if username in self.known:
+            return self.known[username]
+        person = self.anonymous()
+        person.username = username
+        await person.refresh_token("/register")
+        response = await person.post(
+            "/register",
+            {
+                "username": username,
+                "display_name": display_name or username.capitalize(),
+                "password": PASSWORD,
+            },
+        )
+        assert response.status_code == 303, await response.get_data()
+        await person.refresh_token()
+        self.known[username] = person
+        return person
+
+
+@pytest.fixture
+def people(app) -> People:
+    return People(app)
+
+
+@pytest.fixture
+async def alice(people) -> Person:
+    return await people("alice", "Alice Liddell")
+
+
+@pytest.fixture
+async def bob(people) -> Person:
+    return await people("bob", "Bob Dylan")
+
+
+@pytest.fixture
+async def carol(people) -> Person:
+    return await people("carol", "Carol Danvers")
+
+
+async def create_chat(person: Person, title: str, members: str = "") -> int:
+    """Create a group chat through the form; return its id."""
+    response = await person.post("/chats", {"title": title, "members": members})
+    assert response.status_code == 303, await response.get_data()
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+async def send(person: Person, chat_id: int, body: str, client_token: str | None = None):
+    data = {"body": body}
+    if client_token is not None:
+        data["client_token"] = client_token
+    return await person.post(f"/chats/{chat_id}/messages", data)
+
+
+@pytest.fixture
+async def watercooler(alice, bob) -> int:
+    """A group chat owned by alice, with bob in it."""
+    return await create_chat(alice, "Watercooler", "bob")
