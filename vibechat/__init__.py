@@ -13,6 +13,7 @@ from vibechat.config import PROJECT_ROOT, database_url, load_settings, secret_ke
 from vibechat.db import Database
 from vibechat.errors import register_error_handlers
 from vibechat.templating import register_template_helpers
+from vibechat.web import IdConverter
 
 SESSION_COOKIE = "vibechat_session"
 SESSION_DAYS = 30
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     app.after_request(security.remember_csrf_cookie)
     app.after_request(_no_cache_for_pages)
 
+    app.url_map.converters["id"] = IdConverter
     for blueprint in (auth.bp, chats.bp, messages.bp, ops.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)

@@ -123,7 +123,7 @@ def _no_such_people(names: list[str]) -> str:
 # -- one chat ----------------------------------------------------------------------------
 
 
-@bp.get("/chats/<int:chat_id>")
+@bp.get("/chats/<id:chat_id>")
 @require_user
 async def show(chat_id: int):
     """The chat: latest messages, members and the composer. Opening it marks it read."""
@@ -161,7 +161,7 @@ async def mark_read_up_to(membership: Membership, seq: int) -> None:
         await session.commit()
 
 
-@bp.get("/chats/<int:chat_id>/members")
+@bp.get("/chats/<id:chat_id>/members")
 @require_user
 async def members(chat_id: int):
     """Who is in the chat, and (for its owner) the forms to change that."""
@@ -185,7 +185,7 @@ async def render_members_page(chat_id: int, values=None, errors=None, status: in
     return body, status
 
 
-@bp.post("/chats/<int:chat_id>/members")
+@bp.post("/chats/<id:chat_id>/members")
 @require_user
 async def add_members(chat_id: int):
     """The owner adds people by username."""
@@ -208,7 +208,7 @@ async def add_members(chat_id: int):
     return see_other(url_for("chats.members", chat_id=chat_id))
 
 
-@bp.post("/chats/<int:chat_id>/members/<username>/remove")
+@bp.post("/chats/<id:chat_id>/members/<username>/remove")
 @require_user
 async def remove_member(chat_id: int, username: str):
     """The owner removes someone."""
@@ -224,7 +224,7 @@ async def remove_member(chat_id: int, username: str):
     return see_other(url_for("chats.members", chat_id=chat_id))
 
 
-@bp.post("/chats/<int:chat_id>/leave")
+@bp.post("/chats/<id:chat_id>/leave")
 @require_user
 async def leave(chat_id: int):
     """Anyone leaves a group chat; its last owner hands over to the next member."""
@@ -237,7 +237,7 @@ async def leave(chat_id: int):
     return see_other(url_for("chats.index"))
 
 
-@bp.post("/chats/<int:chat_id>/rename")
+@bp.post("/chats/<id:chat_id>/rename")
 @require_user
 async def rename(chat_id: int):
     """The owner gives the chat a new title."""
@@ -255,7 +255,7 @@ async def rename(chat_id: int):
     return see_other(url_for("chats.members", chat_id=chat_id))
 
 
-@bp.post("/chats/<int:chat_id>/delete")
+@bp.post("/chats/<id:chat_id>/delete")
 @require_user
 async def delete(chat_id: int):
     """The owner deletes the chat for everyone."""

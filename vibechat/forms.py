@@ -12,6 +12,8 @@ from collections.abc import Mapping
 
 from werkzeug.exceptions import BadRequest
 
+from vibechat.web import MAX_ID
+
 USERNAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,32}")
 DISPLAY_NAME_MAX = 64
 TITLE_MAX = 100
@@ -130,6 +132,6 @@ def non_negative_int(value: str | None, name: str) -> int | None:
     """A query parameter that must be a whole number ≥ 0 when present (400 otherwise)."""
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 12:
-        raise BadRequest(f"{name} must be a whole number.")
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+        raise BadRequest(f"{name} must be a whole number from 0 to {MAX_ID}.")
     return int(value)

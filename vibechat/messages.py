@@ -18,7 +18,7 @@ def message_anchor(chat_id: int, seq: int) -> str:
     return url_for("chats.show", chat_id=chat_id, _anchor=f"msg-{chat_id}-{seq}")
 
 
-@bp.get("/chats/<int:chat_id>/messages")
+@bp.get("/chats/<id:chat_id>/messages")
 @require_user
 async def index(chat_id: int):
     """Messages before a seq, after a seq, or changed since a rev: page or fragment."""
@@ -51,7 +51,7 @@ async def index(chat_id: int):
     )
 
 
-@bp.post("/chats/<int:chat_id>/messages")
+@bp.post("/chats/<id:chat_id>/messages")
 @require_user
 async def create(chat_id: int):
     """Store a message (once per client_token) and go back to the chat."""
@@ -91,7 +91,7 @@ async def _own_message(
     return membership.chat, message
 
 
-@bp.get("/chats/<int:chat_id>/messages/<int:seq>/edit")
+@bp.get("/chats/<id:chat_id>/messages/<id:seq>/edit")
 @require_user
 async def edit_form(chat_id: int, seq: int):
     """The form to change or delete one of your messages."""
@@ -102,7 +102,7 @@ async def edit_form(chat_id: int, seq: int):
     )
 
 
-@bp.post("/chats/<int:chat_id>/messages/<int:seq>/edit")
+@bp.post("/chats/<id:chat_id>/messages/<id:seq>/edit")
 @require_user
 async def edit(chat_id: int, seq: int):
     """Change the text of your message."""
@@ -123,7 +123,7 @@ async def edit(chat_id: int, seq: int):
     return see_other(message_anchor(chat_id, seq))
 
 
-@bp.post("/chats/<int:chat_id>/messages/<int:seq>/delete")
+@bp.post("/chats/<id:chat_id>/messages/<id:seq>/delete")
 @require_user
 async def delete(chat_id: int, seq: int):
     """Delete your message; a tombstone stays so that everyone learns of it."""
@@ -134,7 +134,7 @@ async def delete(chat_id: int, seq: int):
     return see_other(message_anchor(chat_id, seq))
 
 
-@bp.post("/chats/<int:chat_id>/read")
+@bp.post("/chats/<id:chat_id>/read")
 @require_user
 async def read(chat_id: int):
     """Mark the chat read up to seq (never past its last message)."""

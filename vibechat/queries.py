@@ -12,6 +12,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vibechat.forms import USERNAME_RE
 from vibechat.models import Chat, Membership, Message, Session, User, utcnow
 
 PAGE_SIZE = 50
@@ -22,11 +23,15 @@ CATCH_UP_LIMIT = 500
 
 
 async def user_by_username(session: AsyncSession, username: str) -> User | None:
+    # A string that cannot be a username (a NUL byte, say) has no user, and must not
+    # reach a driver that would reject it with an error.
+    if not USERNAME_RE.fullmatch(username):
+        return None
     return await session.scalar(select(User).where(User.username_key == username.lower()))
 
 
 async def users_by_usernames(session: AsyncSession, usernames: list[str]) -> list[User]:
-    keys = [name.lower() for name in usernames]
+    keys = [name.lower() for name in usernames if USERNAME_RE.fullmatch(name)]
     if not keys:
         return []
     return list(await session.scalars(select(User).where(User.username_key.in_(keys))))

@@ -114,7 +114,9 @@ async def check_csrf() -> None:
         form = await request.form
         sent = form.get(CSRF_FIELD, "")
     binding = _csrf_binding()
-    if not (sent and hmac.compare_digest(sent, _sign(binding))):
+    # Compare bytes: compare_digest refuses str with non-ASCII characters.
+    expected = _sign(binding).encode()
+    if not (sent and hmac.compare_digest(sent.encode("utf-8", "replace"), expected)):
         raise Forbidden("The form has expired or was not sent from this page. Please try again.")
 
 

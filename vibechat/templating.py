@@ -37,7 +37,7 @@ def register_template_helpers(app: Quart) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.filters["iso_time"] = iso_time
     app.jinja_env.filters["shown_time"] = shown_time
-    app.add_url_rule("/style/mine-<int:user_id>.css", "mine_stylesheet", mine_stylesheet)
+    app.add_url_rule("/style/mine-<id:user_id>.css", "mine_stylesheet", mine_stylesheet)
 
     @app.context_processor
     def reader() -> dict:

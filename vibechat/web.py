@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 from quart import redirect, request
+from werkzeug.routing import IntegerConverter
+
+# Ids, seqs and revs are 32-bit integers in the database; a larger number in a URL or a
+# form would make the driver raise, so it is refused (404 or 400) before any query.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>` in a route: a whole number from 1 to MAX_ID, else the route does not match."""
+
+    def __init__(self, url_map) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 def see_other(location: str):
