@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from vibechat import create_app, queries, schema
 from vibechat.db import Database
-from vibechat.models import Base
+from vibechat.models import Base, Chat, Membership, Message, User
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_URL = os.environ.get(
@@ -275,3 +275,38 @@ async def send(person: Person, chat_id: int, body: str, client_token: str | None
 async def watercooler(alice, bob) -> int:
     """A group chat owned by alice, with bob in it."""
     return await create_chat(alice, "Watercooler", "bob")
+
+
+# -- shared assertions -------------------------------------------------------------------
+
+
+async def count(db, model, *where) -> int:
+    async with db.read() as session:
+        return await session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+async def snapshot(db) -> dict[str, list[tuple]]:
+    """Every row of the chat tables, to show that a refused request changed nothing."""
+    tables = (Chat.__table__, Membership.__table__, Message.__table__)
+    rows = {}
+    async with db.read() as session:
+        for table in tables:
+            query = select(table).order_by(*table.primary_key.columns)
+            rows[table.name] = [tuple(row) for row in await session.execute(query)]
+    return rows
+
+
+async def user_id(db, username: str) -> int:
+    async with db.read() as session:
+        return await session.scalar(select(User.id).where(User.username_key == username))
+
+
+def field_error(page, name: str) -> str:
+    """The error shown for a field, checked to sit next to it and be tied to it."""
+    control = page.css_first(f"#{name}")
+    error = page.css_first(f"#{name}-error")
+    assert error is not None, f"no #{name}-error on the page"
+    assert control.parent.css_first(f"#{name}-error") is not None, "error is not by its field"
+    assert f"{name}-error" in control.attributes["aria-describedby"].split()
+    assert control.attributes["aria-invalid"] == "true"
+    return error.text()

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from tests.conftest import PASSWORD, csrf_from, html
+from tests.conftest import PASSWORD, count, csrf_from, html
 from vibechat.models import Session, User
-
-
-async def count(db, model) -> int:
-    async with db.read() as session:
-        return await session.scalar(select(func.count()).select_from(model))
 
 
 async def register(person, **fields):

@@ -43,6 +43,11 @@ def require(form: Mapping[str, str], *names: str) -> dict[str, str]:
     return {name: form[name] for name in names}
 
 
+def _is_blank(text: str) -> bool:
+    """Nothing visible: only spaces and invisible format characters (such as U+200D)."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+
+
 def _has_control_characters(text: str, allowed: str = "") -> bool:
     return any(unicodedata.category(c) in {"Cc", "Cf"} and c not in allowed for c in text)
 
@@ -56,7 +61,7 @@ def username(value: str) -> str:
 
 def display_name(value: str, fallback: str) -> str:
     value = " ".join(value.split())
-    if not value:
+    if _is_blank(value):
         return fallback
     if len(value) > DISPLAY_NAME_MAX:
         raise Invalid(f"Use at most {DISPLAY_NAME_MAX} characters.")
@@ -77,7 +82,7 @@ def new_password(value: str, for_username: str) -> str:
 
 def title(value: str) -> str:
     value = " ".join(value.split())
-    if not value:
+    if _is_blank(value):
         raise Invalid("Give the chat a title.")
     if len(value) > TITLE_MAX:
         raise Invalid(f"Use at most {TITLE_MAX} characters.")
@@ -89,7 +94,7 @@ def title(value: str) -> str:
 def body(value: str) -> str:
     # Normalise line endings, trim the ends; keep the writer's inner spacing.
     value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not value:
+    if _is_blank(value):
         raise Invalid("Write a message first.")
     if len(value) > BODY_MAX:
         raise Invalid(

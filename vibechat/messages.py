@@ -29,14 +29,15 @@ async def index(chat_id: int):
         if not request.args:
             return see_other(url_for("chats.show", chat_id=chat_id))
         raise BadRequest("Ask for exactly one of before, after or since.")
+    limit = queries.CATCH_UP_LIMIT
     async with db().read() as session:
         membership = await member_or_404(session, chat_id)
         if before is not None:
             messages = await queries.messages_before(session, chat_id, before)
         elif after is not None:
-            messages = await queries.messages_after(session, chat_id, after)
+            messages = await queries.messages_after(session, chat_id, after, limit)
         else:
-            messages = await queries.messages_since(session, chat_id, since)
+            messages = await queries.messages_since(session, chat_id, since, limit)
         names = await queries.chat_names(session, [membership.chat], g.user)
     if before is None and messages:
         await mark_read_up_to(membership, max(message.seq for message in messages))
@@ -48,6 +49,7 @@ async def index(chat_id: int):
         chat_name=names[chat_id],
         messages=messages,
         direction="older" if before is not None else "newer",
+        more=len(messages) >= limit,
     )
 
 

@@ -221,13 +221,20 @@ async def find_or_create_direct_chat(session: AsyncSession, me: User, other: Use
 
 
 async def add_members(session: AsyncSession, chat: Chat, users: list[User]) -> list[User]:
-    """Add the users who are not members yet; return those added."""
+    """Add the users who are not members yet; return those added.
+
+    Newcomers can read the history, but it does not count as unread for them.
+    """
     existing = set(
         await session.scalars(select(Membership.user_id).where(Membership.chat_id == chat.id))
     )
     added = [user for user in users if user.id not in existing]
     for user in added:
-        session.add(Membership(chat_id=chat.id, user_id=user.id, role="member"))
+        session.add(
+            Membership(
+                chat_id=chat.id, user_id=user.id, role="member", last_read_seq=chat.last_seq
+            )
+        )
     await session.flush()
     return added
 
