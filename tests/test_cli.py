@@ -68,3 +68,41 @@ def test_a_bad_setting_is_reported_plainly(tmp_path):
     assert result.returncode == 2
     assert "VIBECHAT_LOG_FORMAT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_starts_hypercorn_on_the_configured_port_without_the_venv_on_path(tmp_path):
+    """make run calls .venv/bin/vibechat directly: hypercorn must be found all the same."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert run_cli("migrate", instance=tmp_path).returncode == 0
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "VIBECHAT_INSTANCE_PATH": str(tmp_path),
+        "VIBECHAT_HOST": "127.0.0.1",
+        "VIBECHAT_PORT": str(port),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "vibechat.cli", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert server.poll() is None, server.stdout.read().decode()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "vibechat serve did not answer in 20 s"
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(10)

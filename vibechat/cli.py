@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import sys
 
 from vibechat import schema
@@ -24,10 +23,12 @@ def serve(args: argparse.Namespace) -> int:
     """Run hypercorn on VIBECHAT_HOST:VIBECHAT_PORT."""
     settings = load_settings()
     bind = f"{settings['VIBECHAT_HOST']}:{settings['VIBECHAT_PORT']}"
-    hypercorn = shutil.which("hypercorn") or "hypercorn"
-    command = [hypercorn, "--bind", bind, "--access-logfile", "-", "vibechat:create_app()"]
+    # The interpreter running us has hypercorn installed beside vibechat, even when
+    # the venv's bin folder is not on PATH (make run calls .venv/bin/vibechat).
+    command = [sys.executable, "-m", "hypercorn", "--bind", bind, "--access-logfile", "-"]
+    command.append("vibechat:create_app()")
     print(f"vibechat is at http://{bind}/ (Ctrl+C stops it)", flush=True)
-    os.execv(hypercorn, command)  # noqa: S606 - replaces this process with the server
+    os.execv(sys.executable, command)  # noqa: S606 - replaces this process with the server
     return 0  # pragma: no cover
 
 
