@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import (
-    PASSWORD,
+    assert_needs_this_sessions_token,
+    assert_stranger_sees_404,
+    assert_visitors_go_to_login,
     count,
     create_chat,
     field_error,
@@ -43,17 +45,6 @@ def chat_item(page, chat_id: int):
     item = page.css_first(f"li#chat-{chat_id}")
     assert item is not None, f"chat {chat_id} is not in the list"
     return item
-
-
-async def sign_in_again(people, username: str):
-    """A second browser signed in as the same person (a separate session)."""
-    person = people.anonymous()
-    person.username = username
-    await person.refresh_token("/login")
-    response = await person.post("/login", {"username": username, "password": PASSWORD})
-    assert response.status_code == 303
-    await person.refresh_token()
-    return person
 
 
 async def open_direct(person, username: str) -> int:
@@ -191,13 +182,7 @@ ACTION_IDS = ["create", "direct", "add", "remove", "leave", "rename", "delete"]
 
 @pytest.mark.parametrize(("path", "data"), CHAT_ACTIONS, ids=ACTION_IDS)
 async def test_visitors_cannot_change_chats(people, carol, db, watercooler, path, data):
-    anonymous = people.anonymous()
-    await anonymous.refresh_token("/login")  # a valid anonymous CSRF token
-    before = await snapshot(db)
-    response = await anonymous.post(path.format(chat=watercooler), data)
-    assert response.status_code == 303
-    assert response.headers["Location"] == "/login"
-    assert await snapshot(db) == before
+    await assert_visitors_go_to_login(people, db, path.format(chat=watercooler), data)
 
 
 # -- guards: strangers, members without the right, CSRF ------------------------------------
@@ -219,19 +204,7 @@ STRANGER_IDS = ["show", "members", "add", "remove", "leave", "rename", "delete"]
 async def test_strangers_get_the_same_404_as_for_a_chat_that_does_not_exist(
     carol, db, watercooler, method, path, data
 ):
-    before = await snapshot(db)
-    answers = []
-    for chat_id in (watercooler, 999_999):
-        url = path.format(chat=chat_id)
-        if method == "GET":
-            response = await carol.get(url)
-        else:
-            response = await carol.post(url, data)
-        answers.append((response.status_code, await response.get_data()))
-    assert answers[0][0] == 404
-    assert answers[0] == answers[1]
-    assert html(answers[0][1]).css_first("h1").text() == "Not found"
-    assert await snapshot(db) == before
+    await assert_stranger_sees_404(carol, db, method, path, watercooler, data)
 
 
 @pytest.mark.parametrize(
@@ -272,28 +245,12 @@ async def test_a_direct_chat_always_has_the_same_two_people(alice, bob, carol, d
     assert await snapshot(db) == before
 
 
-CSRF_TOKENS = ["missing", "wrong", "someone else's", "another session's"]
-
-
 @pytest.mark.parametrize(("path", "data"), CHAT_ACTIONS, ids=ACTION_IDS)
 async def test_chat_changes_need_this_sessions_csrf_token(
     people, alice, bob, carol, db, watercooler, path, data
 ):
-    other_session = await sign_in_again(people, "alice")
-    tokens = {
-        "wrong": "0" * 64,
-        "someone else's": bob.token,
-        "another session's": other_session.token,
-    }
-    before = await snapshot(db)
-    for kind in CSRF_TOKENS:
-        form = dict(data)
-        if kind in tokens:
-            form["csrf_token"] = tokens[kind]
-            assert form["csrf_token"] != alice.token
-        response = await alice.post(path.format(chat=watercooler), form, csrf=kind != "missing")
-        assert response.status_code == 403, kind
-        assert await snapshot(db) == before, kind
+    url = path.format(chat=watercooler)
+    await assert_needs_this_sessions_token(people, alice, bob, db, url, data)
 
 
 async def test_a_request_from_another_site_is_refused_even_with_a_token(alice, db, watercooler):

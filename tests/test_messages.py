@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import (
-    PASSWORD,
+    assert_needs_this_sessions_token,
+    assert_stranger_sees_404,
+    assert_visitors_go_to_login,
     count,
     create_chat,
     field_error,
@@ -85,17 +87,6 @@ async def post_many(person, chat_id: int, count: int, prefix: str = "message") -
     for number in range(1, count + 1):
         response = await send(person, chat_id, f"{prefix} {number}")
         assert response.status_code == 303
-
-
-async def sign_in_again(people, username: str):
-    """A second browser signed in as the same person (a separate session)."""
-    person = people.anonymous()
-    person.username = username
-    await person.refresh_token("/login")
-    response = await person.post("/login", {"username": username, "password": PASSWORD})
-    assert response.status_code == 303
-    await person.refresh_token()
-    return person
 
 
 # -- posting -----------------------------------------------------------------------------
@@ -527,13 +518,7 @@ ACTION_IDS = ["post", "edit", "delete", "read"]
 @pytest.mark.parametrize(("path", "data"), MESSAGE_ACTIONS, ids=ACTION_IDS)
 async def test_visitors_cannot_change_messages(people, alice, db, watercooler, path, data):
     await send(alice, watercooler, "hello")
-    anonymous = people.anonymous()
-    await anonymous.refresh_token("/login")  # a valid anonymous CSRF token
-    before = await snapshot(db)
-    response = await anonymous.post(path.format(chat=watercooler), data)
-    assert response.status_code == 303
-    assert response.headers["Location"] == "/login"
-    assert await snapshot(db) == before
+    await assert_visitors_go_to_login(people, db, path.format(chat=watercooler), data)
 
 
 @pytest.mark.parametrize(
@@ -555,16 +540,8 @@ async def test_strangers_get_the_same_404_as_for_a_chat_that_does_not_exist(
     alice, carol, db, watercooler, method, path, data
 ):
     await send(alice, watercooler, "members only")
-    before = await snapshot(db)
-    answers = []
-    for chat_id in (watercooler, 999_999):
-        url = path.format(chat=chat_id)
-        response = await (carol.get(url) if method == "GET" else carol.post(url, data))
-        answers.append((response.status_code, await response.get_data()))
-    assert answers[0][0] == 404
-    assert answers[0] == answers[1]
-    assert b"members only" not in answers[0][1]
-    assert await snapshot(db) == before
+    body = await assert_stranger_sees_404(carol, db, method, path, watercooler, data)
+    assert b"members only" not in body
 
 
 @pytest.mark.parametrize(("path", "data"), MESSAGE_ACTIONS, ids=ACTION_IDS)
@@ -572,21 +549,9 @@ async def test_message_changes_need_this_sessions_csrf_token(
     people, alice, bob, db, watercooler, path, data
 ):
     await send(alice, watercooler, "hello")  # seq 1: alice may edit, delete and read it
-    other_session = await sign_in_again(people, "alice")
-    tokens = {
-        "wrong": "0" * 64,
-        "someone else's": bob.token,
-        "another session's": other_session.token,
-    }
+    url = path.format(chat=watercooler)
+    await assert_needs_this_sessions_token(people, alice, bob, db, url, data)
     before = await snapshot(db)
-    for kind in ["missing", *tokens]:
-        form = dict(data)
-        if kind in tokens:
-            form["csrf_token"] = tokens[kind]
-            assert form["csrf_token"] != alice.token
-        response = await alice.post(path.format(chat=watercooler), form, csrf=kind != "missing")
-        assert response.status_code == 403, kind
-        assert await snapshot(db) == before, kind
     # The htmx header with a wrong token is refused too.
     response = await alice.client.post(
         path.format(chat=watercooler), form=data, headers={**HTMX, "X-CSRF-Token": bob.token}

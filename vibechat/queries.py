@@ -231,9 +231,7 @@ async def add_members(session: AsyncSession, chat: Chat, users: list[User]) -> l
     added = [user for user in users if user.id not in existing]
     for user in added:
         session.add(
-            Membership(
-                chat_id=chat.id, user_id=user.id, role="member", last_read_seq=chat.last_seq
-            )
+            Membership(chat_id=chat.id, user_id=user.id, role="member", last_read_seq=chat.last_seq)
         )
     await session.flush()
     return added
