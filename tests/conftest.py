@@ -369,3 +369,13 @@ async def assert_needs_this_sessions_token(people, person, someone_else, db, url
         response = await person.post(url, form, csrf=kind != "missing")
         assert response.status_code == 403, kind
         assert await snapshot(db) == before, kind
+
+
+def foreign_scripts(page) -> list:
+    """<script> elements that are not one of our own static files: user text that
+    turned into markup would show up here."""
+    return [
+        script
+        for script in page.css("script")
+        if not script.attributes.get("src", "").startswith("/static/") or script.text().strip()
+    ]

@@ -76,7 +76,7 @@ async def test_concurrent_direct_chat_requests_make_one_chat(database):
 
     async def open_direct(me, other):
         async with database.write() as session:
-            chat = await queries.find_or_create_direct_chat(session, me, other)
+            chat, _created = await queries.find_or_create_direct_chat(session, me, other)
             await session.commit()
         return chat.id
 

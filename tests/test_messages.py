@@ -14,6 +14,7 @@ from tests.conftest import (
     count,
     create_chat,
     field_error,
+    foreign_scripts,
     html,
     send,
     snapshot,
@@ -73,13 +74,15 @@ def raw_item(body: str, chat_id: int, seq: int) -> str:
 
 
 async def fragment(person, path: str) -> tuple[str, object]:
-    """An htmx request: the raw text and its parsed <li> elements, checked to be only <li>."""
+    """An htmx request: the raw text and its parsed elements, checked to be messages
+    (<li>) or elements that name their own target (hx-swap-oob)."""
     response = await person.get(path, headers=HTMX)
     assert response.status_code == 200
     text = (await response.get_data()).decode()
     assert "<html" not in text.lower() and "<!doctype" not in text.lower()
     page = html(text)
-    assert {node.tag for node in page.body.iter()} <= {"li"}
+    for node in page.body.iter():
+        assert node.tag == "li" or "hx-swap-oob" in node.attributes, node.html
     return text, page
 
 
@@ -338,8 +341,14 @@ async def test_older_messages_are_a_fragment_for_htmx(alice, watercooler):
     await post_many(alice, watercooler, 60)
     _text, page = await fragment(alice, f"/chats/{watercooler}/messages?before=11")
     assert seqs(page) == list(range(1, 11))
+    # Nothing older: the link to earlier messages replaces itself with nothing.
+    older = page.css_first(f"p#older-{watercooler}")
+    assert older.attributes["hx-swap-oob"] == "true" and older.css_first("a") is None
     _text, page = await fragment(alice, f"/chats/{watercooler}/messages?before=61")
     assert seqs(page) == list(range(11, 61))
+    link = page.css_first(f"p#older-{watercooler} a")
+    assert link.attributes["hx-get"] == f"/chats/{watercooler}/messages?before=11"
+    assert all("hx-swap-oob" not in li.attributes for li in page.css("li.message"))
 
 
 async def test_newer_messages_come_as_they_are_now_with_tombstones(alice, bob, db, watercooler):
@@ -480,7 +489,9 @@ async def test_the_message_partial_is_the_same_for_every_reader(alice, bob, wate
     for person in (alice, bob):
         page = (await (await person.get(f"/chats/{watercooler}")).get_data()).decode()
         text, _ = await fragment(person, f"/chats/{watercooler}/messages?since=0")
-        renderings += [page, text]
+        # Catch-up is an upsert like a live frame: the same element, naming its target.
+        assert 'hx-swap-oob="true"' in text
+        renderings += [page, text.replace(' hx-swap-oob="true"', "")]
     for seq in (1, 2, 3):
         items = {raw_item(rendering, watercooler, seq) for rendering in renderings}
         assert len(items) == 1, items
@@ -585,7 +596,7 @@ async def test_user_text_is_escaped_in_every_message_view(people, db):
         assert response.status_code == 200
         text = (await response.get_data()).decode()
         page = html(text)
-        assert page.css("script") == [] and page.css("img") == []
+        assert foreign_scripts(page) == [] and page.css("img") == []
         assert "<script>" not in text and "<img" not in text
     page = html(await views[3].get_data())
     assert [n.text() for n in page.css(".message-body")] == [body, XSS_IMG]

@@ -12,6 +12,7 @@ from vibechat import auth, chats, messages, ops, security
 from vibechat.config import PROJECT_ROOT, database_url, load_settings, secret_key
 from vibechat.db import Database
 from vibechat.errors import register_error_handlers
+from vibechat.live import init_live
 from vibechat.templating import register_template_helpers
 from vibechat.web import IdConverter
 
@@ -59,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         await app.extensions["db"].dispose()
 
     app.before_request(auth.load_current_user)
+    app.before_websocket(auth.load_current_user)
     app.before_request(security.check_csrf)
     app.after_request(security.remember_csrf_cookie)
     app.after_request(_no_cache_for_pages)
@@ -66,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     app.url_map.converters["id"] = IdConverter
     for blueprint in (auth.bp, chats.bp, messages.bp, ops.bp):
         app.register_blueprint(blueprint)
+    init_live(app)
     register_error_handlers(app)
     register_template_helpers(app)
     return app

@@ -9,7 +9,16 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlencode
 
-from quart import Blueprint, current_app, g, redirect, render_template, request, url_for
+from quart import (
+    Blueprint,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from quart_auth import AuthUser, current_user, login_user, logout_user
 
 from vibechat import forms, queries
@@ -38,8 +47,9 @@ async def load_current_user() -> None:
     async with current_app.extensions["db"].read() as session:
         row = await queries.session_by_token_hash(session, token_hash)
     if row is None:
-        # Revoked or unknown: forget the cookie too.
-        logout_user()
+        # Revoked or unknown: forget the cookie too (a socket cannot set cookies).
+        if has_request_context():
+            logout_user()
         return
     g.user = row.user
     g.session_token_hash = token_hash

@@ -8,8 +8,9 @@ from quart import Blueprint, abort, current_app, g, render_template, request, ur
 
 from vibechat import forms, queries
 from vibechat.auth import require_user
+from vibechat.live import events
 from vibechat.models import Membership
-from vibechat.web import see_other
+from vibechat.web import is_htmx, see_other
 
 bp = Blueprint("chats", __name__)
 
@@ -24,6 +25,11 @@ async def member_or_404(session, chat_id: int, *, lock: bool = False) -> Members
     if membership is None:
         abort(404)
     return membership
+
+
+def online_among(members) -> set[int]:
+    """The ids of the people in (membership, user) pairs who have a socket open."""
+    return current_app.extensions["live"].presence.online(person.id for _, person in members)
 
 
 def owner_or_403(membership: Membership) -> None:
@@ -46,6 +52,8 @@ async def index():
 async def render_chat_list(values=None, errors=None, status: int = 200):
     async with db().read() as session:
         summaries = await queries.chat_summaries(session, g.user)
+    if is_htmx():
+        return await render_template("chats/_list.html", summaries=summaries), status
     body = await render_template(
         "chats/index.html", summaries=summaries, values=values or {}, errors=errors or {}
     )
@@ -78,6 +86,8 @@ async def create():
             return await render_chat_list(values, errors, 422)
         chat = await queries.create_group_chat(session, g.user, title, members)
         await session.commit()
+    everyone = {g.user.id, *(member.id for member in members)}
+    await events.chats_joined(chat, dict.fromkeys(everyone, title))
     return see_other(url_for("chats.show", chat_id=chat.id))
 
 
@@ -101,8 +111,11 @@ async def direct():
             return await render_chat_list(
                 {"username": values["username"]}, {"username": error}, 422
             )
-        chat = await queries.find_or_create_direct_chat(session, g.user, other)
+        chat, created = await queries.find_or_create_direct_chat(session, g.user, other)
         await session.commit()
+    if created:
+        names = {g.user.id: other.display_name, other.id: g.user.display_name}
+        await events.chats_joined(chat, names)
     return see_other(url_for("chats.show", chat_id=chat.id))
 
 
@@ -138,6 +151,7 @@ async def render_chat_page(chat_id: int, values=None, errors=None, status: int =
         names = await queries.chat_names(session, [membership.chat], g.user)
     if messages:
         await mark_read_up_to(membership, messages[-1].seq)
+    online = online_among(members)
     body = await render_template(
         "chats/show.html",
         chat=membership.chat,
@@ -145,6 +159,7 @@ async def render_chat_page(chat_id: int, values=None, errors=None, status: int =
         membership=membership,
         members=members,
         messages=messages,
+        online=online,
         values=values or {},
         errors=errors or {},
         client_token=secrets.token_urlsafe(16),
@@ -158,7 +173,9 @@ async def mark_read_up_to(membership: Membership, seq: int) -> None:
         return
     async with db().write() as session:
         await queries.mark_read(session, membership.chat_id, membership.user_id, seq)
+        unread = await queries.unread_count(session, membership.chat_id, membership.user_id)
         await session.commit()
+    await events.read_marked(membership.user_id, membership.chat_id, unread)
 
 
 @bp.get("/chats/<id:chat_id>/members")
@@ -173,6 +190,14 @@ async def render_members_page(chat_id: int, values=None, errors=None, status: in
         membership = await member_or_404(session, chat_id)
         members = await queries.members_of(session, chat_id)
         names = await queries.chat_names(session, [membership.chat], g.user)
+    if is_htmx():
+        # The chat page's member list, with who is online (a page refreshes it after
+        # an outage, when presence frames may have been missed).
+        online = online_among(members)
+        body = await render_template(
+            "chats/_member_list.html", chat=membership.chat, members=members, online=online
+        )
+        return body, status
     body = await render_template(
         "chats/members.html",
         chat=membership.chat,
@@ -203,8 +228,10 @@ async def add_members(chat_id: int):
                 raise forms.Invalid(_no_such_people(unknown))
         except forms.Invalid as error:
             return await render_members_page(chat_id, values, {"members": str(error)}, 422)
-        await queries.add_members(session, membership.chat, users)
+        added = await queries.add_members(session, membership.chat, users)
         await session.commit()
+    if added:
+        await events.members_added(membership.chat, added)
     return see_other(url_for("chats.members", chat_id=chat_id))
 
 
@@ -218,7 +245,10 @@ async def remove_member(chat_id: int, username: str):
         user = await queries.user_by_username(session, username)
         if user is None or not await queries.remove_member(session, membership.chat, user.id):
             abort(404, "That person is not in this chat.")
+        owner = await queries.owner_of(session, chat_id)
         await session.commit()
+    reason = events.LEFT if user.id == g.user.id else events.REMOVED
+    await events.member_left(chat_id, user.id, reason=reason, owner=owner)
     if user.id == g.user.id:
         return see_other(url_for("chats.index"))
     return see_other(url_for("chats.members", chat_id=chat_id))
@@ -233,7 +263,9 @@ async def leave(chat_id: int):
         if membership.chat.kind == "direct":
             abort(403, "A direct chat always has the same two people.")
         await queries.remove_member(session, membership.chat, g.user.id)
+        owner = await queries.owner_of(session, chat_id)
         await session.commit()
+    await events.member_left(chat_id, g.user.id, reason=events.LEFT, owner=owner)
     return see_other(url_for("chats.index"))
 
 
@@ -252,6 +284,7 @@ async def rename(chat_id: int):
             return await render_members_page(chat_id, values, {"title": str(error)}, 422)
         await queries.rename_chat(session, membership.chat, title)
         await session.commit()
+    await events.chat_renamed(membership.chat)
     return see_other(url_for("chats.members", chat_id=chat_id))
 
 
@@ -262,6 +295,8 @@ async def delete(chat_id: int):
     async with db().write() as session:
         membership = await member_or_404(session, chat_id, lock=True)
         owner_or_403(membership)
+        member_ids = await queries.member_ids_of(session, chat_id)
         await queries.delete_chat(session, membership.chat)
         await session.commit()
+    await events.chat_deleted(chat_id, member_ids)
     return see_other(url_for("chats.index"))

@@ -87,6 +87,13 @@ SETTINGS: tuple[Setting, ...] = (
         _bool,
     ),
     Setting(
+        "VIBECHAT_WS_QUEUE",
+        256,
+        "Frames a socket may have waiting; a client that falls further behind is"
+        " disconnected (it reconnects and catches up).",
+        int,
+    ),
+    Setting(
         "VIBECHAT_MAX_BODY_BYTES",
         64 * 1024,
         "Largest request body accepted; bigger requests are answered with 413.",

@@ -8,6 +8,7 @@ from werkzeug.exceptions import BadRequest
 from vibechat import forms, queries
 from vibechat.auth import require_user
 from vibechat.chats import db, mark_read_up_to, member_or_404, render_chat_page
+from vibechat.live import events
 from vibechat.models import Chat, Message
 from vibechat.web import is_htmx, see_other
 
@@ -42,7 +43,7 @@ async def index(chat_id: int):
     if before is None and messages:
         await mark_read_up_to(membership, max(message.seq for message in messages))
     if is_htmx():
-        return await render_template("messages/_list.html", messages=messages)
+        return await _fragment(membership.chat, messages, before, since, limit)
     return await render_template(
         "messages/page.html",
         chat=membership.chat,
@@ -69,13 +70,33 @@ async def create(chat_id: int):
         return await render_chat_page(chat_id, values, {"body": str(error)}, 422)
     async with db().write() as session:
         membership = await member_or_404(session, chat_id, lock=True)
-        message, _created = await queries.post_message(
+        message, created = await queries.post_message(
             session, membership.chat, g.user, body, client_token
         )
         await session.commit()
+    if created:
+        await events.message_changed(message, created=True)
     if is_htmx():
         return "", 204
     return see_other(message_anchor(chat_id, message.seq))
+
+
+async def _fragment(chat, messages, before, since, limit):
+    """For htmx: older messages go above the list (and the link to earlier ones
+    replaces itself); newer ones and catch-up are upserts by id, like live frames.
+    X-Vibechat-Rev says up to which rev the answer holds every change."""
+    if before is not None:
+        first_seq = messages[0].seq if messages else 1
+        return await render_template(
+            "messages/_older_page.html", chat=chat, messages=messages, first_seq=first_seq
+        )
+    body = await render_template("messages/_list.html", messages=messages, oob=True)
+    complete = chat.last_rev
+    if len(messages) >= limit:
+        complete = max(message.rev for message in messages)
+    if since is not None:
+        complete = max(complete, since)
+    return body, 200, {"X-Vibechat-Rev": str(complete)}
 
 
 async def _own_message(
@@ -119,9 +140,11 @@ async def edit(chat_id: int, seq: int):
                 "messages/edit.html", message=message, values=values, errors={"body": str(error)}
             )
             return page, 422
-        if body != message.body:
-            await queries.edit_message(session, chat, message, body)
-            await session.commit()
+        if body == message.body:
+            return see_other(message_anchor(chat_id, seq))
+        await queries.edit_message(session, chat, message, body)
+        await session.commit()
+    await events.message_changed(message, created=False)
     return see_other(message_anchor(chat_id, seq))
 
 
@@ -133,6 +156,7 @@ async def delete(chat_id: int, seq: int):
         chat, message = await _own_message(session, chat_id, seq, lock=True)
         await queries.delete_message(session, chat, message)
         await session.commit()
+    await events.message_changed(message, created=False)
     return see_other(message_anchor(chat_id, seq))
 
 

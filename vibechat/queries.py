@@ -171,6 +171,41 @@ async def membership_in(
     return membership
 
 
+async def chat_ids_of(session: AsyncSession, user_id: int) -> list[int]:
+    return list(
+        await session.scalars(select(Membership.chat_id).where(Membership.user_id == user_id))
+    )
+
+
+async def member_ids_of(session: AsyncSession, chat_id: int) -> list[int]:
+    return list(
+        await session.scalars(select(Membership.user_id).where(Membership.chat_id == chat_id))
+    )
+
+
+async def owner_of(session: AsyncSession, chat_id: int) -> tuple[Membership, User] | None:
+    row = (
+        await session.execute(
+            select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.chat_id == chat_id, Membership.role == "owner")
+            .limit(1)
+        )
+    ).first()
+    return tuple(row) if row else None
+
+
+async def unread_count(session: AsyncSession, chat_id: int, user_id: int) -> int:
+    return (
+        await session.scalar(
+            select(_unread_count(user_id)).where(
+                Membership.chat_id == chat_id, Membership.user_id == user_id
+            )
+        )
+        or 0
+    )
+
+
 async def members_of(session: AsyncSession, chat_id: int) -> list[tuple[Membership, User]]:
     """Owners first, then by display name."""
     rows = await session.execute(
@@ -201,12 +236,14 @@ def direct_key(a: User, b: User) -> str:
     return f"{low}:{high}"
 
 
-async def find_or_create_direct_chat(session: AsyncSession, me: User, other: User) -> Chat:
-    """The one direct chat of this pair, created on first use."""
+async def find_or_create_direct_chat(
+    session: AsyncSession, me: User, other: User
+) -> tuple[Chat, bool]:
+    """The one direct chat of this pair, created on first use; (chat, created)."""
     key = direct_key(me, other)
     existing = await session.scalar(select(Chat).where(Chat.direct_key == key))
     if existing is not None:
-        return existing
+        return existing, False
     try:
         async with session.begin_nested():
             chat = Chat(kind="direct", created_by=me.id, direct_key=key)
@@ -216,8 +253,8 @@ async def find_or_create_direct_chat(session: AsyncSession, me: User, other: Use
                 session.add(Membership(chat_id=chat.id, user_id=user.id, role="member"))
     except IntegrityError:
         # Another request created it between our look-up and our insert.
-        return await session.scalar(select(Chat).where(Chat.direct_key == key))
-    return chat
+        return await session.scalar(select(Chat).where(Chat.direct_key == key)), False
+    return chat, True
 
 
 async def add_members(session: AsyncSession, chat: Chat, users: list[User]) -> list[User]:

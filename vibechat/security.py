@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
-from quart import Request, current_app, g, request
+from quart import Request, Websocket, current_app, g, request
 from werkzeug.exceptions import Forbidden
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -84,14 +84,19 @@ def csrf_token() -> str:
     return _sign(_csrf_binding())
 
 
-def own_origins(req: Request) -> set[str]:
+# A WebSocket's Origin names the page's scheme, not the socket's.
+PAGE_SCHEMES = {"ws": "http", "wss": "https"}
+
+
+def own_origins(req: Request | Websocket) -> set[str]:
     configured = current_app.config["VIBECHAT_PUBLIC_ORIGINS"]
     if configured:
         return set(configured)
-    return {f"{req.scheme}://{req.host}"}
+    scheme = PAGE_SCHEMES.get(req.scheme, req.scheme)
+    return {f"{scheme}://{req.host}"}
 
 
-def is_same_origin(req: Request) -> bool:
+def is_same_origin(req: Request | Websocket) -> bool:
     """Origin must be ours when sent; otherwise Sec-Fetch-Site must not say cross-site.
 
     Clients that send neither (curl, old browsers) still need a valid token.

@@ -45,7 +45,9 @@ async def seed_demo(settings: Mapping[str, Any]) -> list[str]:
             await session.flush()
             for username, body in WATERCOOLER:
                 await queries.post_message(session, watercooler, users[username], body, None)
-            direct = await queries.find_or_create_direct_chat(session, users["alice"], users["bob"])
+            direct, _ = await queries.find_or_create_direct_chat(
+                session, users["alice"], users["bob"]
+            )
             await queries.post_message(session, direct, users["bob"], "Lunch at one?", None)
             await session.commit()
         report.append("Created alice, bob, carol and dave; each has the password " + DEMO_PASSWORD)

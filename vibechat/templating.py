@@ -28,7 +28,8 @@ async def mine_stylesheet(user_id: int) -> Response:
     <style>, so that a strict Content-Security-Policy needs no exception."""
     css = (
         f'.message[data-author="{user_id}"]{{--mine:1;background:var(--mine-bg)}}'
-        f'.message[data-author="{user_id}"] .message-actions{{display:inline}}\n'
+        f'.message[data-author="{user_id}"] .message-actions{{display:inline}}'
+        f'.typing [data-user="{user_id}"]{{display:none}}\n'
     )
     return Response(css, mimetype="text/css", headers={"Cache-Control": IMMUTABLE})
 
