@@ -168,11 +168,13 @@
     }).then(function (response) {
       if (!response.ok) throw new Error('catch-up answered ' + response.status)
       var complete = Number(response.headers.get('X-Vibechat-Rev'))
+      var more = response.headers.get('X-Vibechat-More') === '1'
       return response.text().then(function (html) {
         wasAtBottom = nearBottom()
         prepare(html)
         htmx.swap(body, html, { swapStyle: 'none' })
         if (complete > held) held = complete
+        if (more && highest <= held) highest = held + 1 // ask again
         if (held > highest) highest = held
       })
     }).catch(function () { /* the next frame or reconnect tries again */ })

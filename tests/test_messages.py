@@ -625,3 +625,28 @@ async def test_a_long_run_of_new_messages_links_to_the_rest(alice, watercooler, 
     rest = await alice.page(f"/chats/{watercooler}/messages?after=3")
     assert [int(li.attributes["data-seq"]) for li in rest.css("li.message")] == [4, 5]
     assert rest.css_first(f'a[href="/chats/{watercooler}/messages?after=5"]') is None
+
+
+async def test_catch_up_says_up_to_which_rev_it_is_complete(alice, watercooler, monkeypatch):
+    from vibechat import queries
+
+    for n in range(5):
+        await send(alice, watercooler, f"m{n}")
+    await alice.post(f"/chats/{watercooler}/messages/2/edit", {"body": "m1, fixed"})  # rev 6
+    response = await alice.get(f"/chats/{watercooler}/messages?since=3", headers=HTMX)
+    assert response.headers["X-Vibechat-Rev"] == "6"
+    assert "X-Vibechat-More" not in response.headers
+    assert seqs(html(await response.get_data())) == [2, 4, 5]
+
+    monkeypatch.setattr(queries, "CATCH_UP_LIMIT", 2)
+    # Asking again from each answer's rev walks through every change exactly once
+    # (message 2 was edited: its current state has rev 6, so it comes last).
+    since, pages = 0, []
+    while True:
+        answer = await alice.get(f"/chats/{watercooler}/messages?since={since}", headers=HTMX)
+        pages.append(seqs(html(await answer.get_data())))
+        since = int(answer.headers["X-Vibechat-Rev"])
+        if "X-Vibechat-More" not in answer.headers:
+            break
+    assert pages == [[1, 3], [4, 5], [2]]
+    assert since == 6

@@ -84,19 +84,22 @@ async def create(chat_id: int):
 async def _fragment(chat, messages, before, since, limit):
     """For htmx: older messages go above the list (and the link to earlier ones
     replaces itself); newer ones and catch-up are upserts by id, like live frames.
-    X-Vibechat-Rev says up to which rev the answer holds every change."""
+    For catch-up, X-Vibechat-Rev says up to which rev the answer holds every change,
+    and X-Vibechat-More that there is more to ask for."""
     if before is not None:
         first_seq = messages[0].seq if messages else 1
         return await render_template(
             "messages/_older_page.html", chat=chat, messages=messages, first_seq=first_seq
         )
     body = await render_template("messages/_list.html", messages=messages, oob=True)
-    complete = chat.last_rev
-    if len(messages) >= limit:
-        complete = max(message.rev for message in messages)
+    headers = {}
     if since is not None:
-        complete = max(complete, since)
-    return body, 200, {"X-Vibechat-Rev": str(complete)}
+        truncated = len(messages) >= limit
+        complete = max(message.rev for message in messages) if truncated else chat.last_rev
+        headers["X-Vibechat-Rev"] = str(max(complete, since))
+        if truncated:
+            headers["X-Vibechat-More"] = "1"
+    return body, 200, headers
 
 
 async def _own_message(

@@ -1,0 +1,187 @@
+"""Delivery through a real hypercorn process and real WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import re
+import socket
+import time
+import uuid
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.browser_server import live_server
+from tests.conftest import PASSWORD
+
+RECEIVE_TIMEOUT = 5.0
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    # A small queue so that a client that never reads overflows quickly.
+    with live_server(
+        tmp_path_factory.mktemp("delivery"), settings={"VIBECHAT_WS_QUEUE": "8"}
+    ) as url:
+        yield url
+
+
+class Person:
+    """An HTTP client signed in as someone, plus what a socket needs to pass as them."""
+
+    def __init__(self, base: str, username: str) -> None:
+        self.base = base
+        self.username = username
+        self.http = httpx.AsyncClient(base_url=base, follow_redirects=False)
+        self.token = ""
+
+    async def register(self) -> Person:
+        page = await self.http.get("/register")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        response = await self.http.post(
+            "/register",
+            data={"csrf_token": token, "username": self.username, "password": PASSWORD},
+        )
+        assert response.status_code == 303, response.text
+        chats = await self.http.get("/chats")
+        self.token = re.search(r'name="csrf_token" value="([^"]+)"', chats.text).group(1)
+        return self
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
+
+    async def post(self, path: str, data: dict) -> httpx.Response:
+        return await self.http.post(path, data={"csrf_token": self.token, **data})
+
+    def socket(self, **options):
+        ws_url = self.base.replace("http://", "ws://") + "/ws"
+        return connect(
+            ws_url,
+            origin=self.base,
+            additional_headers={"Cookie": self.cookie_header()},
+            **options,
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+def name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+async def receive_until(ws, pattern: str, within: float = RECEIVE_TIMEOUT) -> str:
+    """Frames until one matches; fails after `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"no frame matching {pattern!r} within {within} s"
+        frame = await asyncio.wait_for(ws.recv(), remaining)
+        if re.search(pattern, frame):
+            return frame
+
+
+async def new_chat(owner: Person, *members: Person) -> int:
+    response = await owner.post(
+        "/chats", {"title": "Delivery", "members": " ".join(m.username for m in members)}
+    )
+    assert response.status_code == 303
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+async def test_a_socket_on_a_real_server_receives_a_posted_message(server):
+    alice = await Person(server, name("alice")).register()
+    bob = await Person(server, name("bob")).register()
+    try:
+        chat_id = await new_chat(alice, bob)
+        async with bob.socket() as ws:
+            started = time.monotonic()
+            response = await alice.post(
+                f"/chats/{chat_id}/messages", {"body": "over the wire", "client_token": "t1"}
+            )
+            assert response.status_code == 303
+            frame = await receive_until(ws, f'id="msg-{chat_id}-1"')
+            elapsed = time.monotonic() - started
+            assert "over the wire" in frame and 'hx-swap-oob="true"' in frame
+            print(f"\npost-to-delivery through hypercorn: {elapsed * 1000:.1f} ms")
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_a_socket_from_another_origin_is_refused_by_the_real_server(server):
+    alice = await Person(server, name("alice")).register()
+    try:
+        ws_url = server.replace("http://", "ws://") + "/ws"
+        with pytest.raises(Exception, match="403"):
+            async with connect(
+                ws_url,
+                origin="https://evil.example",
+                additional_headers={"Cookie": alice.cookie_header()},
+            ):
+                pass
+        with pytest.raises(Exception, match="403"):
+            async with connect(ws_url, origin=server):
+                pass
+    finally:
+        await alice.close()
+
+
+async def open_stuck_socket(base: str, cookie: str) -> socket.socket:
+    """A WebSocket client that completes the handshake and then never reads.
+
+    A tiny receive buffer makes the server's writes back up after a few frames, the way
+    a phone in a tunnel or a frozen tab would.
+    """
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(sock, (host, int(port)))
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        f"Origin: {base}\r\nCookie: {cookie}\r\n\r\n"
+    )
+    await loop.sock_sendall(sock, request.encode())
+    answer = await asyncio.wait_for(loop.sock_recv(sock, 1024), RECEIVE_TIMEOUT)
+    assert answer.startswith(b"HTTP/1.1 101"), answer
+    return sock
+
+
+async def test_a_client_that_never_reads_does_not_delay_the_others(server):
+    alice = await Person(server, name("alice")).register()
+    bob = await Person(server, name("bob")).register()
+    stuck = await Person(server, name("stuck")).register()
+    try:
+        chat_id = await new_chat(alice, bob, stuck)
+        stuck_id = re.search(r'data-me="(\d+)"', (await stuck.http.get("/chats")).text).group(1)
+        async with bob.socket(max_size=None) as ws:
+            sock = await open_stuck_socket(server, stuck.cookie_header())
+            try:
+                # Big messages fill the stuck client's buffers after a handful.
+                body = "x" * 3900
+                worst = 0.0
+                for n in range(1, 41):
+                    started = time.monotonic()
+                    response = await alice.post(
+                        f"/chats/{chat_id}/messages",
+                        {"body": f"{n} {body}", "client_token": f"s{n}"},
+                    )
+                    assert response.status_code == 303
+                    await receive_until(ws, f'id="msg-{chat_id}-{n}"')
+                    worst = max(worst, time.monotonic() - started)
+                # Every message reached bob while the stuck client held nothing back;
+                # the stuck client was cut off (its person went offline for the others).
+                await receive_until(ws, rf'id="presence-{stuck_id}"[^>]*>offline<')
+                print(f"\nslowest post-to-delivery beside a stuck client: {worst * 1000:.1f} ms")
+            finally:
+                sock.close()
+    finally:
+        for person in (alice, bob, stuck):
+            await person.close()

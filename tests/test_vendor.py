@@ -1,0 +1,51 @@
+"""The vendored browser code is exactly what was recorded, and pages load it by version."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from vibechat.config import PROJECT_ROOT
+
+VENDOR = PROJECT_ROOT / "static" / "vendor"
+
+
+def recorded() -> dict[str, str]:
+    sums = {}
+    for line in (VENDOR / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split()
+        sums[name] = digest
+    return sums
+
+
+def test_every_vendored_file_matches_its_recorded_sha256():
+    sums = recorded()
+    files = {path.name for path in VENDOR.iterdir() if path.name != "SHA256SUMS"}
+    assert files == set(sums)
+    for name, digest in sums.items():
+        assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_the_vendored_files_are_the_versions_their_names_say():
+    sums = recorded()
+    assert set(sums) == {"htmx-2.0.11.min.js", "htmx-ext-ws-2.0.4.min.js"}
+    assert 'version:"2.0.11"' in (VENDOR / "htmx-2.0.11.min.js").read_text()
+    assert 'defineExtension("ws"' in (VENDOR / "htmx-ext-ws-2.0.4.min.js").read_text()
+
+
+async def test_signed_in_pages_load_htmx_the_extension_and_app_js_and_nothing_inline(alice):
+    page = (await (await alice.get("/chats")).get_data()).decode()
+    sources = re.findall(r'<script src="([^"]+)" defer></script>', page)
+    assert sources == [
+        "/static/vendor/htmx-2.0.11.min.js",
+        "/static/vendor/htmx-ext-ws-2.0.4.min.js",
+        "/static/app.js",
+    ]
+    assert page.count("<script") == 3
+    assert "hx-on" not in page and "javascript:" not in page
+
+
+def test_our_own_script_uses_no_eval_and_no_inline_handlers():
+    script = (PROJECT_ROOT / "static" / "app.js").read_text()
+    for forbidden in ("eval(", "new Function", "innerHTML = '<script", "setTimeout('", "hx-on"):
+        assert forbidden not in script
