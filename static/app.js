@@ -190,6 +190,28 @@
     if (element) htmx.ajax('GET', url, { target: selector, swap: 'outerHTML' })
   }
 
+  /* -- earlier messages ------------------------------------------------------- */
+
+  // Loading older messages must not be read out as if they were new: the log is
+  // quiet while they go in. Focus returns to the (new) "Earlier messages" link, or to
+  // the list when there is nothing older.
+  var loadingOlder = false
+  body.addEventListener('htmx:beforeSwap', function (event) {
+    if (log && event.detail.target === log) {
+      loadingOlder = document.activeElement && document.activeElement.closest('.older')
+      log.setAttribute('aria-live', 'off')
+    }
+  })
+  body.addEventListener('htmx:afterSettle', function (event) {
+    if (!log || event.detail.target !== log) return
+    setTimeout(function () { log.setAttribute('aria-live', 'polite') }, 0)
+    if (loadingOlder) {
+      var link = document.querySelector('.older a')
+      if (link) link.focus()
+      else { log.setAttribute('tabindex', '-1'); log.focus() }
+    }
+  })
+
   /* -- reading ------------------------------------------------------------------ */
 
   var wasAtBottom = true
@@ -235,6 +257,7 @@
   })
   body.addEventListener('htmx:wsOpen', function (event) {
     socket = event.detail.socketWrapper
+    closes = 0
     say('Live: new messages appear as they arrive.', true)
     if (everOpen) {
       refresh('#chat-list', '/chats')
@@ -244,9 +267,18 @@
     catchUp()
     flush()
   })
-  body.addEventListener('htmx:wsClose', function () {
+  // The extension reconnects by itself after 1006, 1011, 1012 and 1013. A server or
+  // proxy going away may also say 1000 or 1001: reconnect then too, with backoff.
+  var closes = 0
+  body.addEventListener('htmx:wsClose', function (event) {
     socket = null
     say(gone ? 'Disconnected.' : 'Offline. Reconnecting… You can keep writing; messages are sent when the connection is back.', false)
+    var code = event.detail.event && event.detail.event.code
+    var wrapper = event.detail.socketWrapper
+    if ((code === 1000 || code === 1001) && wrapper && body.isConnected) {
+      closes = Math.min(closes + 1, 6)
+      setTimeout(function () { wrapper.reconnect() }, Math.random() * 1000 * Math.pow(2, closes - 1))
+    }
   })
   window.addEventListener('online', function () { flush() })
 

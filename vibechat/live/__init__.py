@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from quart import Quart
+from quart import Quart, current_app
 
+from vibechat.live import presence
 from vibechat.live.broker import Broker, LocalBroker
-from vibechat.live.presence import TYPING_SECONDS, Presence, Typing
+from vibechat.live.presence import Presence, Typing
 
 
 class Live:
@@ -18,29 +19,39 @@ class Live:
         self.presence = Presence()
         self.typing = Typing()
         self._expiring: dict[int, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task] = set()  # keep running expiry tasks referenced
 
     def expire_typing_later(self, chat_id: int) -> None:
         """Publish the typing line again once notices have had time to expire."""
         if chat_id in self._expiring:
             return
+        app = current_app._get_current_object()
         loop = asyncio.get_running_loop()
         self._expiring[chat_id] = loop.call_later(
-            TYPING_SECONDS + 0.1, lambda: asyncio.ensure_future(self._expire(chat_id))
+            presence.TYPING_SECONDS + 0.1,
+            lambda: self._tasks.add(asyncio.ensure_future(self._expire(app, chat_id))),
         )
 
-    async def _expire(self, chat_id: int) -> None:
+    async def _expire(self, app: Quart, chat_id: int) -> None:
         from vibechat.live import events
 
-        del self._expiring[chat_id]
-        if self.typing.expire(chat_id):
-            await events.typing_changed(chat_id)
-        if self.typing.current(chat_id):
-            self.expire_typing_later(chat_id)
+        try:
+            del self._expiring[chat_id]
+            # A timer runs outside any request: rendering the frame needs the app.
+            async with app.app_context():
+                if self.typing.expire(chat_id):
+                    await events.typing_changed(chat_id)
+                if self.typing.current(chat_id):
+                    self.expire_typing_later(chat_id)
+        finally:
+            self._tasks.discard(asyncio.current_task())
 
     async def close(self) -> None:
         for handle in self._expiring.values():
             handle.cancel()
         self._expiring.clear()
+        for task in self._tasks:
+            task.cancel()
         await self.broker.close()
 
 
