@@ -139,6 +139,11 @@
     counted.add(preview)
     var item = preview.closest('li.chat-item')
     if (!item) return
+    // Only a message newer than any seen counts (an edit or a deletion changes the
+    // preview too).
+    var seq = Number(preview.getAttribute('data-seq') || 0)
+    if (!(seq > Number(item.getAttribute('data-last-seq')))) return
+    item.setAttribute('data-last-seq', seq)
     if (preview.getAttribute('data-author') !== me) {
       var slot = item.querySelector('.unread-slot')
       var count = Number(slot.getAttribute('data-count')) + 1

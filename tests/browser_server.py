@@ -69,62 +69,122 @@ def _tail(path: Path, limit: int = 4000) -> str:
     return text[-limit:] or "(no output)"
 
 
-@contextlib.contextmanager
-def live_server(instance: Path, timeout: float = START_TIMEOUT) -> Iterator[str]:
-    """Migrate a fresh database in `instance`, serve it, yield http://127.0.0.1:<port>."""
-    instance.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = server_env(instance, port)
-    migrate = subprocess.run(
-        [sys.executable, "-m", "vibechat.cli", "migrate"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if migrate.returncode != 0:
-        raise ServerFailed(
-            f"`vibechat migrate` exited {migrate.returncode}:\n{migrate.stdout}\n{migrate.stderr}"
-        )
+class RestartableServer:
+    """Like `live_server`, but `restart()` stops the hypercorn process and starts a new
+    one on the same port with the same instance folder: the SQLite database and the
+    secret key survive, so browser sessions (cookies) stay valid across the restart.
 
-    log_path = instance / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hypercorn",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "vibechat:create_app()",
-            ],
+        with restartable_server(Path("/tmp/somewhere")) as server:
+            page.goto(server.url + "/chats")
+            server.restart()
+    """
+
+    def __init__(
+        self, instance: Path, timeout: float = START_TIMEOUT, settings: dict | None = None
+    ) -> None:
+        self.instance = instance
+        self.timeout = timeout
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**server_env(instance, self.port), **(settings or {})}
+        self.log_path = instance / "server.log"
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    def migrate(self) -> None:
+        self.instance.mkdir(parents=True, exist_ok=True)
+        migrate = subprocess.run(
+            [sys.executable, "-m", "vibechat.cli", "migrate"],
             cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while not _answers(base_url + "/healthz"):
-            if process.poll() is not None:
+        if migrate.returncode != 0:
+            raise ServerFailed(
+                f"`vibechat migrate` exited {migrate.returncode}:\n"
+                f"{migrate.stdout}\n{migrate.stderr}"
+            )
+
+    def start(self) -> None:
+        """Start hypercorn on self.port and wait until /healthz answers."""
+        if self.process is not None and self.process.poll() is None:
+            raise RuntimeError("the server is already running")
+        self.starts += 1
+        # Append: the log of every run is kept, one after the other.
+        with self.log_path.open("ab") as log:
+            log.write(f"\n--- start {self.starts} ---\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "hypercorn",
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "vibechat:create_app()",
+                ],
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + self.timeout
+        while not _answers(self.url + "/healthz"):
+            if self.process.poll() is not None:
                 raise ServerFailed(
-                    f"hypercorn exited with {process.returncode} before /healthz answered:\n"
-                    + _tail(log_path)
+                    f"hypercorn exited with {self.process.returncode} before /healthz answered:\n"
+                    + _tail(self.log_path)
                 )
             if time.monotonic() > deadline:
                 raise ServerFailed(
-                    f"/healthz did not answer within {timeout:.0f} s; server output:\n"
-                    + _tail(log_path)
+                    f"/healthz did not answer within {self.timeout:.0f} s; server output:\n"
+                    + _tail(self.log_path)
                 )
             time.sleep(0.1)
-        yield base_url
-    finally:
+
+    def stop(self) -> int | None:
+        """Terminate the process (SIGTERM, as a deploy would) and wait for it to exit."""
+        process, self.process = self.process, None
+        if process is None:
+            return None
         process.terminate()
         try:
-            process.wait(10)
+            return process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait(5)
+            return process.wait(5)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        return _tail(self.log_path)
+
+
+@contextlib.contextmanager
+def restartable_server(
+    instance: Path, timeout: float = START_TIMEOUT, settings: dict | None = None
+) -> Iterator[RestartableServer]:
+    """Migrate a fresh database in `instance`, serve it, yield the RestartableServer.
+
+    settings: extra VIBECHAT_* variables for the server process."""
+    server = RestartableServer(instance, timeout, settings)
+    server.migrate()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def live_server(
+    instance: Path, timeout: float = START_TIMEOUT, settings: dict | None = None
+) -> Iterator[str]:
+    """Migrate a fresh database in `instance`, serve it, yield http://127.0.0.1:<port>."""
+    with restartable_server(instance, timeout, settings) as server:
+        yield server.url

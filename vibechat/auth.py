@@ -22,6 +22,7 @@ from quart import (
 from quart_auth import AuthUser, current_user, login_user, logout_user
 
 from vibechat import forms, queries
+from vibechat.live import events
 from vibechat.security import (
     hash_password,
     hash_token,
@@ -172,5 +173,6 @@ async def logout():
         async with current_app.extensions["db"].write() as session:
             await queries.delete_session(session, g.session_token_hash)
             await session.commit()
+        await events.session_ended(g.user.id, g.session_token_hash)
     logout_user()
     return see_other(url_for("auth.login"))

@@ -102,6 +102,14 @@ async def _fragment(chat, messages, before, since, limit):
     return body, 200, headers
 
 
+async def _preview_after_change(session, message: Message):
+    """The chat list's new preview when this edit or deletion changed it."""
+    latest = await queries.latest_visible_message(session, message.chat_id)
+    if latest is None or latest.seq <= message.seq:
+        return latest
+    return events.KEEP_PREVIEW
+
+
 async def _own_message(
     session, chat_id: int, seq: int, *, lock: bool = False
 ) -> tuple[Chat, Message]:
@@ -146,8 +154,9 @@ async def edit(chat_id: int, seq: int):
         if body == message.body:
             return see_other(message_anchor(chat_id, seq))
         await queries.edit_message(session, chat, message, body)
+        preview = await _preview_after_change(session, message)
         await session.commit()
-    await events.message_changed(message, created=False)
+    await events.message_changed(message, created=False, preview=preview)
     return see_other(message_anchor(chat_id, seq))
 
 
@@ -158,8 +167,9 @@ async def delete(chat_id: int, seq: int):
     async with db().write() as session:
         chat, message = await _own_message(session, chat_id, seq, lock=True)
         await queries.delete_message(session, chat, message)
+        preview = await _preview_after_change(session, message)
         await session.commit()
-    await events.message_changed(message, created=False)
+    await events.message_changed(message, created=False, preview=preview)
     return see_other(message_anchor(chat_id, seq))
 
 

@@ -136,6 +136,11 @@ async def _latest_visible_messages(
     return {message.chat_id: message for message in messages}
 
 
+async def latest_visible_message(session: AsyncSession, chat_id: int) -> Message | None:
+    """The chat list's preview: the newest message that was not deleted."""
+    return (await _latest_visible_messages(session, [chat_id])).get(chat_id)
+
+
 async def chat_names(session: AsyncSession, chats: list[Chat], reader: User) -> dict[int, str]:
     """A group chat's title; for a direct chat, the other person's display name."""
     names = {chat.id: chat.title or "" for chat in chats}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import redirect, request
+from quart import has_request_context, redirect, request
 from werkzeug.routing import IntegerConverter
 
 # Ids, seqs and revs are 32-bit integers in the database; a larger number in a URL or a
@@ -23,7 +23,11 @@ def see_other(location: str):
 
 
 def is_htmx() -> bool:
-    """The one place that decides whether a request came from htmx (wants a fragment)."""
+    """The one place that decides whether a request came from htmx (wants a fragment).
+
+    A WebSocket handshake is never an htmx request (and has no `request`)."""
+    if not has_request_context():
+        return False
     return request.headers.get("HX-Request") == "true" and not request.headers.get(
         "HX-History-Restore-Request"
     )

@@ -63,10 +63,17 @@ async def _publish(topic: str, frame: str, **control) -> None:
     await _live().broker.publish(topic, seal(frame, **control))
 
 
+KEEP_PREVIEW = object()
+
+
 @broadcast
-async def message_changed(message: Message, *, created: bool) -> None:
-    """A message was posted, edited or deleted (a tombstone)."""
-    frame = await message_frame(message, with_preview=created)
+async def message_changed(message: Message, *, created: bool, preview=KEEP_PREVIEW) -> None:
+    """A message was posted, edited or deleted (a tombstone). A new message is the chat
+    list's new preview; an edit or deletion passes the preview when it changed it (the
+    latest message that still exists, or None when there is none)."""
+    if created:
+        preview = message
+    frame = await message_frame(message, preview=preview, with_preview=preview is not KEEP_PREVIEW)
     await _publish(chat_topic(message.chat_id), frame)
     if created and _live().typing.stop(message.chat_id, message.author_id):
         await typing_changed(message.chat_id)
@@ -153,6 +160,12 @@ async def _gone(chat_id: int, user_ids: list[int], reason: str) -> None:
 async def chat_renamed(chat: Chat) -> None:
     frame = await render_partial("live/renamed.html", chat=chat)
     await _publish(chat_topic(chat.id), frame)
+
+
+@broadcast
+async def session_ended(user_id: int, session_hash: str) -> None:
+    """A browser logged out: its open sockets close (they hold no other check)."""
+    await _publish(user_topic(user_id), "", revoke=session_hash)
 
 
 @broadcast

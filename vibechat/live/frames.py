@@ -32,15 +32,20 @@ def seal(frame: str, **control: Any) -> bytes:
     return json.dumps(control, separators=(",", ":")).encode() + b"\n" + frame.encode()
 
 
+NO_CONTROL = b"{}\n"
+
+
 def open_envelope(data: bytes) -> tuple[dict[str, Any], str]:
+    if data.startswith(NO_CONTROL):  # almost every frame: skip the JSON parser
+        return {}, data[len(NO_CONTROL) :].decode()
     header, _, frame = data.partition(b"\n")
     return json.loads(header), frame.decode()
 
 
-async def message_frame(message: Message, *, with_preview: bool) -> str:
-    """A new, edited or deleted message; new ones also update the chat list's preview."""
+async def message_frame(message: Message, *, preview: Message | None, with_preview: bool) -> str:
+    """A new, edited or deleted message, and the chat list's preview when it changed."""
     return await render_template(
-        "live/message.html", message=message, with_preview=with_preview, oob=True
+        "live/message.html", message=message, preview=preview, with_preview=with_preview, oob=True
     )
 
 

@@ -3,9 +3,10 @@
 The handler subscribes the socket to its person's topic and to each of their chats,
 then runs three things side by side: a sender that drains the connection's bounded
 queue onto the socket, a receiver for the small JSON the page sends (typing), and a
-watch for overflow. A client that cannot keep up overflows its queue and is closed
+watch for the end. A client that cannot keep up overflows its queue and is closed
 with 1013 (try again later); the page reconnects and catches up from the database.
-Nobody else waits for it, because publishing only ever puts bytes on queues.
+Nobody else waits for it, because publishing only ever puts frames on queues. A
+socket whose session logs out is closed with 1008.
 """
 
 from __future__ import annotations
@@ -26,27 +27,53 @@ bp = Blueprint("live", __name__)
 log = logging.getLogger(__name__)
 
 SLOW_CLIENT = 1013  # "Try Again Later": htmx's ws extension reconnects on it
+SESSION_ENDED = 1008  # "Policy Violation": logged out; the page must not reconnect
 MAX_CLIENT_FRAME = 1024  # the page only ever sends small JSON
 
 
 class Connection:
     """One open socket: what it is subscribed to, and its outgoing queue."""
 
-    def __init__(self, live, user, chat_ids: set[int], queue_size: int) -> None:
+    def __init__(self, live, user, session_hash: str, chat_ids: set[int], queue_size: int):
         self.live = live
         self.user = user
+        self.session_hash = session_hash
         self.chat_ids = set(chat_ids)
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(queue_size)
-        self.overflowed = asyncio.Event()
+        self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
+        self.closing = asyncio.Event()
+        self.close_code = SLOW_CLIENT
 
     def deliver(self, data: bytes) -> None:
-        """The broker's callback: never blocks, never raises."""
-        if self.overflowed.is_set():
+        """The broker's callback: never blocks, never raises.
+
+        Control lines act at once, in publish order, not when the frame reaches the
+        front of a backlog: a removed member must not receive what is posted after
+        their removal, and someone added must not miss the chat's first messages.
+        """
+        if self.closing.is_set():
             return
-        try:
-            self.queue.put_nowait(data)
-        except asyncio.QueueFull:
-            self.overflowed.set()
+        control, frame = open_envelope(data)
+        if control:
+            self.obey(control)
+        if frame:
+            try:
+                self.queue.put_nowait(frame)
+            except asyncio.QueueFull:
+                self.close(SLOW_CLIENT)
+
+    def obey(self, control: dict) -> None:
+        if "join" in control:
+            self.join(control["join"])
+        if "leave" in control:
+            self.leave(control["leave"])
+        if control.get("revoke") == self.session_hash:
+            # This browser logged out: its open sockets end with it.
+            self.close(SESSION_ENDED)
+
+    def close(self, code: int) -> None:
+        if not self.closing.is_set():
+            self.close_code = code
+            self.closing.set()
 
     def subscribe_all(self) -> None:
         self.live.broker.subscribe(user_topic(self.user.id), self.deliver)
@@ -70,14 +97,7 @@ class Connection:
 
     async def send_frames(self) -> None:
         while True:
-            data = await self.queue.get()
-            control, frame = open_envelope(data)
-            if "join" in control:
-                self.join(control["join"])
-            if "leave" in control:
-                self.leave(control["leave"])
-            if frame:
-                await websocket.send(frame)
+            await websocket.send(await self.queue.get())
 
     async def receive_notices(self) -> None:
         while True:
@@ -86,7 +106,7 @@ class Connection:
                 continue
             try:
                 notice = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if isinstance(notice, dict):
                 await self.handle(notice)
@@ -94,7 +114,8 @@ class Connection:
     async def handle(self, notice: dict) -> None:
         """{"typing": <chat id>}: this person is typing in one of their chats."""
         chat_id = notice.get("typing")
-        if isinstance(chat_id, int) and chat_id in self.chat_ids:
+        # type() rather than isinstance(): True is an int too, and would mean chat 1.
+        if type(chat_id) is int and chat_id in self.chat_ids:
             typing = self.live.typing
             if typing.note(chat_id, self.user.id, self.user.display_name):
                 await events.typing_changed(chat_id)
@@ -104,7 +125,7 @@ class Connection:
         tasks = [
             asyncio.create_task(self.send_frames()),
             asyncio.create_task(self.receive_notices()),
-            asyncio.create_task(self.overflowed.wait()),
+            asyncio.create_task(self.closing.wait()),
         ]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -112,11 +133,11 @@ class Connection:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        if self.overflowed.is_set():
-            log.info("closing a socket that fell behind (user %s)", self.user.id)
+        if self.closing.is_set():
+            log.info("closing a socket with %s (user %s)", self.close_code, self.user.id)
             # The transport may be stuck as well: do not wait on it for long.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(websocket.close(SLOW_CLIENT, "too slow"), 2)
+                await asyncio.wait_for(websocket.close(self.close_code), 2)
             return
         for task in done:
             task.result()  # re-raise what ended a loop
@@ -134,7 +155,9 @@ async def socket():
     # socket is open.
     async with current_app.extensions["db"].read() as session:
         chat_ids = set(await queries.chat_ids_of(session, g.user.id))
-    connection = Connection(live, g.user, chat_ids, current_app.config["VIBECHAT_WS_QUEUE"])
+    connection = Connection(
+        live, g.user, g.session_token_hash, chat_ids, current_app.config["VIBECHAT_WS_QUEUE"]
+    )
     # Subscribe before accepting: anything committed after the page's catch-up
     # request starts is then certain to arrive live.
     connection.subscribe_all()

@@ -1,0 +1,666 @@
+"""The live channel at /ws: who may open it, and which frames reach whom.
+
+Every receive has a timeout, and "nothing more arrives" waits a short, fixed time:
+a missing frame fails the test instead of hanging it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from quart.testing.connections import WebsocketDisconnectError, WebsocketResponseError
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from tests.conftest import app_config, create_chat, send, sign_in_again, user_id
+from vibechat import create_app
+from vibechat.live import presence
+from vibechat.live.broker import LocalBroker, RecordingBroker
+from vibechat.live.frames import chat_topic, open_envelope, seal, user_topic
+from vibechat.live.socket import MAX_CLIENT_FRAME, SLOW_CLIENT, Connection
+
+OWN_ORIGIN = "http://localhost"
+RECEIVE_TIMEOUT = 2.0  # a frame that should come comes well within this
+REFUSAL_TIMEOUT = 1.0  # a refusal is immediate
+QUIET = 0.3  # how long "no (further) frame arrives" is watched for
+
+
+# -- the app, with a broker that records what was published ------------------------------
+
+
+@pytest.fixture
+def app_settings() -> dict:
+    """Extra settings for the app; a test parametrises this to change them."""
+    return {}
+
+
+@pytest.fixture
+async def app(sqlite_url, tmp_path, app_settings):
+    app = create_app(
+        app_config(sqlite_url, tmp_path, LIVE_BROKER=RecordingBroker(), **app_settings)
+    )
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture
+def broker(app) -> RecordingBroker:
+    return app.extensions["live"].broker
+
+
+# -- frames ------------------------------------------------------------------------------
+
+
+def top_level(raw: str) -> list[LexborNode]:
+    """A frame's top-level elements, each checked to carry an explicit hx-swap-oob."""
+    elements = []
+    for node in LexborHTMLParser(raw).body.iter(include_text=True):
+        if node.tag == "-text":
+            assert not node.text().strip(), f"bare text at the top of a frame: {raw!r}"
+            continue
+        assert node.attributes.get("hx-swap-oob"), f"<{node.tag} id={node.id}> lacks hx-swap-oob"
+        elements.append(node)
+    assert elements, f"an empty frame: {raw!r}"
+    return elements
+
+
+@dataclass
+class Frame:
+    raw: str
+    elements: list[LexborNode]
+
+    def top(self, selector: str) -> LexborNode | None:
+        """The first top-level element matching selector."""
+        return next((node for node in self.elements if node.css_matches(selector)), None)
+
+
+class Socket:
+    """An open /ws as a page holds it: every frame is checked and kept."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        self.frames: list[Frame] = []
+
+    async def receive(self, limit: float = RECEIVE_TIMEOUT) -> Frame:
+        raw = await asyncio.wait_for(self.connection.receive(), limit)
+        assert isinstance(raw, str), "frames are sent as text"
+        frame = Frame(raw, top_level(raw))
+        self.frames.append(frame)
+        return frame
+
+    async def send(self, data: str | bytes) -> None:
+        await self.connection.send(data)
+
+    async def until(self, selector: str) -> Frame:
+        """Receive frames until one has a top-level element matching selector."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RECEIVE_TIMEOUT
+        while True:
+            try:
+                frame = await self.receive(max(deadline - loop.time(), 0.001))
+            except TimeoutError:
+                seen = [frame.raw for frame in self.frames]
+                pytest.fail(f"no frame with {selector} within {RECEIVE_TIMEOUT} s; saw {seen}")
+            if frame.top(selector) is not None:
+                return frame
+
+    async def quiet(self, selector: str | None = None, within: float = QUIET) -> None:
+        """No frame (or none with a top-level selector) arrives within `within` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while (left := deadline - loop.time()) > 0:
+            try:
+                frame = await self.receive(left)
+            except TimeoutError:
+                return
+            assert selector is not None, f"unexpected frame: {frame.raw}"
+            assert frame.top(selector) is None, f"unexpected frame: {frame.raw}"
+
+    async def latest(self, selector: str) -> LexborNode:
+        """The newest top-level selector received so far, or the next to arrive."""
+        for frame in reversed(self.frames):
+            if (node := frame.top(selector)) is not None:
+                return node
+        return (await self.until(selector)).top(selector)
+
+    def seen(self, selector: str) -> bool:
+        """Whether any frame received so far had a top-level selector."""
+        return any(frame.top(selector) is not None for frame in self.frames)
+
+
+async def all_quiet(selector: str | None, *sockets: Socket) -> None:
+    await asyncio.gather(*(socket.quiet(selector) for socket in sockets))
+
+
+@contextlib.asynccontextmanager
+async def live(client, *, stuck: asyncio.Event | None = None):
+    """An accepted /ws for a test client. With stuck, every frame waits on the way out
+    until the event is set, like a phone on a bad network."""
+    connection = client.websocket("/ws", headers={"Origin": OWN_ORIGIN})
+    accepted = asyncio.Event()
+    send_to_client = connection._asgi_send
+
+    async def network(message) -> None:
+        if message["type"] == "websocket.accept":
+            accepted.set()
+        elif message["type"] == "websocket.send" and stuck is not None:
+            await stuck.wait()
+        await send_to_client(message)
+
+    # Before entering, which is when the app is handed this callable: the test client
+    # has nothing to await for the accept, and no way to slow a socket down.
+    connection._asgi_send = network
+    async with connection:
+        await asyncio.wait_for(accepted.wait(), RECEIVE_TIMEOUT)
+        yield Socket(connection)
+
+
+async def assert_refused(client, headers: dict) -> None:
+    """The socket is answered with 403 before it is accepted."""
+    with pytest.raises(WebsocketResponseError) as refused:
+        async with client.websocket("/ws", headers=headers) as connection:
+            await asyncio.wait_for(connection.receive(), REFUSAL_TIMEOUT)
+    assert refused.value.response.status_code == 403
+    assert not connection.accepted
+
+
+def typing_names(frame: Frame, chat_id: int) -> dict[str, str]:
+    line = frame.top(f"#typing-{chat_id}")
+    return {span.attributes["data-user"]: span.text() for span in line.css("span")}
+
+
+# -- who may open a socket ---------------------------------------------------------------
+
+
+async def test_a_signed_in_person_opens_a_socket_that_follows_them_and_their_chats(
+    alice, watercooler, db, broker
+):
+    alice_id = await user_id(db, "alice")
+    async with live(alice.client):
+        assert broker.subscriber_count(user_topic(alice_id)) == 1
+        assert broker.subscriber_count(chat_topic(watercooler)) == 1
+    assert broker.subscriber_count(user_topic(alice_id)) == 0
+    assert broker.subscriber_count(chat_topic(watercooler)) == 0
+
+
+async def test_a_signed_out_browser_cannot_open_a_socket(people, broker):
+    await assert_refused(people.anonymous().client, {"Origin": OWN_ORIGIN})
+    assert broker.published == []
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        None,
+        "https://evil.example",
+        "http://localhost:8080",
+        "https://localhost",
+        "http://localhost.evil.example",
+        "null",
+    ],
+)
+async def test_a_socket_from_any_other_origin_is_refused_and_subscribes_nothing(
+    alice, watercooler, db, broker, origin
+):
+    headers = {} if origin is None else {"Origin": origin}
+    published = len(broker.published)
+    await assert_refused(alice.client, headers)
+    assert broker.subscriber_count(user_topic(await user_id(db, "alice"))) == 0
+    assert broker.subscriber_count(chat_topic(watercooler)) == 0
+    assert len(broker.published) == published, "no presence for a refused socket"
+
+
+async def test_a_copied_cookie_opens_no_socket_once_its_session_has_logged_out(
+    alice, watercooler, app, broker
+):
+    stolen = app.test_client()
+    for cookie in alice.client.cookie_jar:
+        stolen.set_cookie("localhost", cookie.name, cookie.value)
+    async with live(stolen):
+        pass  # the copy works while the session lives
+
+    response = await alice.post("/logout")
+    assert response.status_code == 303
+    published = len(broker.published)
+    await assert_refused(stolen, {"Origin": OWN_ORIGIN})
+    await assert_refused(alice.client, {"Origin": OWN_ORIGIN})
+    assert len(broker.published) == published
+
+
+async def test_an_open_socket_stops_receiving_when_its_session_logs_out(
+    alice, bob, watercooler, app
+):
+    stolen = app.test_client()
+    for cookie in alice.client.cookie_jar:
+        stolen.set_cookie("localhost", cookie.name, cookie.value)
+    async with live(stolen) as stolen_ws, live(bob.client) as bob_ws:
+        assert (await alice.post("/logout")).status_code == 303
+        await send(bob, watercooler, "not for a revoked session")
+        await bob_ws.until(f"#msg-{watercooler}-1")
+        # Closing the socket would do; delivering the message would not.
+        with contextlib.suppress(WebsocketDisconnectError):
+            await stolen_ws.quiet(f"#msg-{watercooler}-1")
+
+
+# -- messages ----------------------------------------------------------------------------
+
+
+async def test_the_sender_and_another_member_each_receive_a_new_message_once(
+    alice, bob, watercooler, db
+):
+    alice_id = await user_id(db, "alice")
+    async with live(alice.client) as alice_ws, live(bob.client) as bob_ws:
+        response = await send(alice, watercooler, "Hello <b>everyone</b>")
+        assert response.status_code == 303
+        for socket in (alice_ws, bob_ws):
+            frame = await socket.until(f"#msg-{watercooler}-1")
+            message = frame.top(f"#msg-{watercooler}-1")
+            assert message.tag == "li"
+            assert message.attributes["data-chat"] == str(watercooler)
+            assert message.attributes["data-seq"] == "1"
+            assert message.attributes["data-author"] == str(alice_id)
+            assert int(message.attributes["data-rev"]) >= 1
+            assert message.css_first(".message-body").text() == "Hello <b>everyone</b>"
+            assert message.css_first("b") is None, "user text became markup"
+            preview = frame.top(f"p#chat-preview-{watercooler}")
+            assert preview is not None
+            assert "Hello <b>everyone</b>" in preview.text()
+        await all_quiet(f"#msg-{watercooler}-1", alice_ws, bob_ws)
+
+
+async def test_a_new_message_is_rendered_once_and_the_same_bytes_reach_everyone(
+    alice, bob, watercooler, broker
+):
+    async with live(alice.client) as alice_ws, live(bob.client) as bob_ws:
+        await send(alice, watercooler, "the same for all")
+        received = [
+            (await socket.until(f"#msg-{watercooler}-1")).raw for socket in (alice_ws, bob_ws)
+        ]
+    assert received[0] == received[1]
+    published = [
+        data for topic, data in broker.published if f'id="msg-{watercooler}-1"'.encode() in data
+    ]
+    assert len(published) == 1
+    topic = next(topic for topic, data in broker.published if data == published[0])
+    assert topic == chat_topic(watercooler)
+    assert open_envelope(published[0])[1] == received[0]
+
+
+async def test_a_person_outside_the_chat_receives_nothing_from_it(alice, bob, carol, watercooler):
+    async with live(alice.client) as alice_ws, live(carol.client) as carol_ws:
+        await send(alice, watercooler, "members only")
+        await alice_ws.until(f"#msg-{watercooler}-1")
+        await alice.post(f"/chats/{watercooler}/messages/1/edit", {"body": "still members only"})
+        await alice_ws.until(f"#msg-{watercooler}-1")
+        await carol_ws.quiet()
+
+
+async def test_edits_and_deletions_arrive_with_a_higher_rev_and_a_deletion_as_a_tombstone(
+    alice, bob, watercooler
+):
+    selector = f"#msg-{watercooler}-1"
+    async with live(alice.client) as alice_ws, live(bob.client) as bob_ws:
+        await send(alice, watercooler, "first draft")
+        created = [(await socket.until(selector)).top(selector) for socket in (alice_ws, bob_ws)]
+
+        response = await alice.post(f"/chats/{watercooler}/messages/1/edit", {"body": "final"})
+        assert response.status_code == 303
+        for socket, before in zip((alice_ws, bob_ws), created, strict=True):
+            frame = await socket.until(selector)
+            edited = frame.top(selector)
+            assert int(edited.attributes["data-rev"]) > int(before.attributes["data-rev"])
+            assert edited.css_first(".message-body").text() == "final"
+            assert edited.css_first(".message-edited") is not None
+            # The latest message changed, so the chat list's preview comes along; it
+            # names no newer seq, so no page counts it as one more unread message.
+            preview = frame.top(f"#chat-preview-{watercooler}")
+            assert preview.attributes["data-seq"] == "1" and "final" in preview.text()
+
+        response = await alice.post(f"/chats/{watercooler}/messages/1/delete")
+        assert response.status_code == 303
+        for socket in (alice_ws, bob_ws):
+            edited = socket.frames[-1].top(selector)
+            frame = await socket.until(selector)
+            tombstone = frame.top(selector)
+            assert int(tombstone.attributes["data-rev"]) > int(edited.attributes["data-rev"])
+            assert "message-deleted" in tombstone.attributes["class"].split()
+            assert tombstone.css_first(".message-body").text() == "Message deleted"
+            assert "final" not in frame.raw and "first draft" not in frame.raw
+            assert tombstone.css_first(".message-actions") is None
+            preview = frame.top(f"#chat-preview-{watercooler}")
+            assert "data-seq" not in preview.attributes
+            assert preview.text() == "No messages yet."
+
+
+# -- presence and typing -----------------------------------------------------------------
+
+
+async def test_presence_goes_online_with_the_first_tab_and_offline_with_the_last(
+    alice, bob, watercooler, db
+):
+    alice_presence = f"#presence-{await user_id(db, 'alice')}"
+    async with live(bob.client) as bob_ws:
+        async with live(alice.client):
+            online = (await bob_ws.until(alice_presence)).top(alice_presence)
+            assert online.text() == "online"
+            assert online.attributes["data-online"] == "1"
+            async with live(alice.client):
+                await bob_ws.quiet(alice_presence)  # a second tab is not news
+            await bob_ws.quiet(alice_presence)  # nor is closing it while the first stays
+        offline = (await bob_ws.until(alice_presence)).top(alice_presence)
+        assert offline.text() == "offline"
+        assert offline.attributes["data-online"] == "0"
+
+
+async def test_typing_tells_the_chat_who_is_typing_once_per_spell(alice, bob, watercooler, db):
+    alice_id = await user_id(db, "alice")
+    async with live(alice.client) as alice_ws, live(bob.client) as bob_ws:
+        await alice_ws.send(json.dumps({"typing": watercooler}))
+        for socket in (alice_ws, bob_ws):
+            frame = await socket.until(f"p#typing-{watercooler}")
+            assert typing_names(frame, watercooler) == {str(alice_id): "Alice Liddell is typing…"}
+        await alice_ws.send(json.dumps({"typing": watercooler}))  # still typing: no news
+        await bob_ws.quiet(f"#typing-{watercooler}")
+
+
+async def test_typing_in_a_chat_one_is_not_in_is_ignored(alice, bob, carol, watercooler):
+    corner = await create_chat(carol, "Corner", "bob")
+    async with live(alice.client) as alice_ws, live(carol.client) as carol_ws:
+        for chat_id in (corner, 999_999):
+            await alice_ws.send(json.dumps({"typing": chat_id}))
+        await all_quiet("p.typing", alice_ws, carol_ws)
+
+
+async def test_a_typing_notice_expires_on_its_own(alice, bob, watercooler, db, monkeypatch):
+    monkeypatch.setattr(presence, "TYPING_SECONDS", 0.3)
+    async with live(alice.client) as alice_ws, live(bob.client) as bob_ws:
+        await alice_ws.send(json.dumps({"typing": watercooler}))
+        first = await bob_ws.until(f"#typing-{watercooler}")
+        assert typing_names(first, watercooler) == {
+            str(await user_id(db, "alice")): "Alice Liddell is typing…"
+        }
+        expired = await bob_ws.until(f"#typing-{watercooler}")
+        assert typing_names(expired, watercooler) == {}
+
+
+async def test_sending_a_message_clears_the_senders_typing_notice(alice, bob, watercooler):
+    async with live(alice.client) as alice_ws, live(bob.client) as bob_ws:
+        await alice_ws.send(json.dumps({"typing": watercooler}))
+        await bob_ws.until(f"#typing-{watercooler}")
+        await send(alice, watercooler, "done typing")
+        await bob_ws.until(f"#msg-{watercooler}-1")
+        cleared = await bob_ws.until(f"#typing-{watercooler}")
+        assert typing_names(cleared, watercooler) == {}
+
+
+GARBAGE = {
+    "not JSON": "typing in chat one",
+    "empty": "",
+    "a list": "[1, 2]",
+    "null": "null",
+    "a string": '"typing"',
+    "no typing key": '{"typing_in": {chat}}',
+    "the id as a string": '{"typing": "{chat}"}',
+    "the id as a float": '{"typing": {chat}.0}',
+    "true for chat 1": '{"typing": true}',
+    "null id": '{"typing": null}',
+    "an enormous id": '{"typing": 123456789012345678901234567890}',
+    "oversized": '{"typing": {chat}, "pad": "' + "x" * MAX_CLIENT_FRAME + '"}',
+    "deeply nested": "[" * 1000,
+    "invalid UTF-8 bytes": b"\xff\xfe{}",
+}
+
+
+@pytest.mark.parametrize("garbage", GARBAGE.values(), ids=GARBAGE.keys())
+async def test_garbage_from_the_client_is_ignored_and_the_socket_stays_open(
+    alice, bob, watercooler, db, garbage
+):
+    assert watercooler == 1  # "true for chat 1" is about this chat
+    if isinstance(garbage, str):
+        garbage = garbage.replace("{chat}", str(watercooler))
+    alice_id, bob_id = await user_id(db, "alice"), await user_id(db, "bob")
+    async with live(alice.client) as alice_ws, live(bob.client) as bob_ws:
+        await alice_ws.send(garbage)
+        await bob_ws.send(json.dumps({"typing": watercooler}))
+        for socket in (alice_ws, bob_ws):
+            frame = await socket.until(f"#typing-{watercooler}")
+            assert set(typing_names(frame, watercooler)) == {str(bob_id)}, "alice typed nothing"
+        await alice_ws.send(json.dumps({"typing": watercooler}))  # alice's socket still works
+        for socket in (alice_ws, bob_ws):
+            frame = await socket.until(f"#typing-{watercooler}")
+            assert set(typing_names(frame, watercooler)) == {str(alice_id), str(bob_id)}
+
+
+# -- chats and members -------------------------------------------------------------------
+
+
+async def test_a_new_chat_appears_on_its_members_open_pages_and_its_messages_follow(
+    alice, bob, carol, db
+):
+    async with live(bob.client) as bob_ws, live(carol.client) as carol_ws:
+        plans = await create_chat(alice, "Plans", "bob")
+        item = (await bob_ws.until(f"li#chat-{plans}")).top(f"li#chat-{plans}")
+        assert item.attributes["hx-swap-oob"] == "true"
+        assert item.css_first(f"#chat-name-{plans}").text() == "Plans"
+        await send(alice, plans, "welcome")
+        message = (await bob_ws.until(f"#msg-{plans}-1")).top(f"#msg-{plans}-1")
+        assert message.css_first(".message-body").text() == "welcome"
+        await carol_ws.quiet()
+
+
+async def test_a_direct_chat_appears_for_the_other_person_under_the_openers_name(alice, bob):
+    async with live(bob.client) as bob_ws:
+        response = await alice.post("/chats/direct", {"username": "bob"})
+        assert response.status_code == 303
+        chat_id = int(response.headers["Location"].rsplit("/", 1)[1])
+        item = (await bob_ws.until(f"li#chat-{chat_id}")).top(f"li#chat-{chat_id}")
+        assert item.css_first(f"#chat-name-{chat_id}").text() == "Alice Liddell"
+        await send(alice, chat_id, "psst")
+        await bob_ws.until(f"#msg-{chat_id}-1")
+
+
+async def test_someone_added_to_a_chat_sees_it_appear_and_its_members_see_them(alice, bob, db):
+    plans = await create_chat(alice, "Plans")
+    bob_id = await user_id(db, "bob")
+    async with live(alice.client) as alice_ws, live(bob.client) as bob_ws:
+        response = await alice.post(f"/chats/{plans}/members", {"members": "bob"})
+        assert response.status_code == 303
+        member = (await alice_ws.until(f"li#member-{plans}-{bob_id}")).top(
+            f"li#member-{plans}-{bob_id}"
+        )
+        assert member.css_first(".member-name").text() == "Bob Dylan"
+        assert member.css_first(f"#presence-{bob_id}").text() == "online"
+        await bob_ws.until(f"li#chat-{plans}")
+        await send(alice, plans, "glad you're here")
+        await bob_ws.until(f"#msg-{plans}-1")
+
+
+async def test_someone_added_on_a_slow_connection_still_gets_the_chats_first_messages(
+    alice, bob, watercooler
+):
+    stuck = asyncio.Event()
+    async with live(bob.client, stuck=stuck) as bob_ws:
+        await send(alice, watercooler, "bob's socket is still busy with this")
+        plans = await create_chat(alice, "Plans", "bob")
+        await send(alice, plans, "the first message in plans")
+        stuck.set()
+        await bob_ws.until(f"li#chat-{plans}")
+        await bob_ws.until(f"#msg-{plans}-1")
+
+
+async def test_a_removed_member_is_told_and_receives_nothing_more_from_the_chat(
+    alice, bob, watercooler, db
+):
+    bob_id = await user_id(db, "bob")
+    async with live(alice.client) as alice_ws, live(bob.client) as bob_ws:
+        response = await alice.post(f"/chats/{watercooler}/members/bob/remove")
+        assert response.status_code == 303
+        frame = await bob_ws.until(f"p#chat-status-{watercooler}")
+        status = frame.top(f"p#chat-status-{watercooler}")
+        assert status.attributes["hx-swap-oob"] == "innerHTML"
+        assert status.text() == "You were removed from this chat."
+        assert frame.top(f"li#chat-{watercooler}").attributes["hx-swap-oob"] == "delete"
+
+        gone = (await alice_ws.until(f"#member-{watercooler}-{bob_id}")).top(
+            f"#member-{watercooler}-{bob_id}"
+        )
+        assert gone.attributes["hx-swap-oob"] == "delete"
+
+        await send(alice, watercooler, "after bob left")
+        await alice_ws.until(f"#msg-{watercooler}-1")
+        await bob_ws.send(json.dumps({"typing": watercooler}))
+        await all_quiet(None, bob_ws)
+        await alice_ws.quiet("p.typing")
+        assert not alice_ws.seen(f"#chat-status-{watercooler}"), "that was bob's news"
+
+
+async def test_a_removed_member_on_a_slow_connection_gets_nothing_posted_after_the_removal(
+    alice, bob, watercooler
+):
+    stuck = asyncio.Event()
+    async with live(alice.client) as alice_ws, live(bob.client, stuck=stuck) as bob_ws:
+        await send(alice, watercooler, "bob may read this")
+        await alice_ws.until(f"#msg-{watercooler}-1")
+        assert (await alice.post(f"/chats/{watercooler}/members/bob/remove")).status_code == 303
+        await send(alice, watercooler, "bob must not read this")
+        await alice_ws.until(f"#msg-{watercooler}-2")
+        stuck.set()
+        await bob_ws.until(f"#msg-{watercooler}-1")
+        await bob_ws.until(f"#chat-status-{watercooler}")
+        await bob_ws.quiet(f"#msg-{watercooler}-2")
+
+
+async def test_someone_who_leaves_is_told_and_receives_nothing_more_from_the_chat(
+    alice, bob, watercooler, db
+):
+    bob_id = await user_id(db, "bob")
+    async with live(alice.client) as alice_ws, live(bob.client) as bob_ws:
+        response = await bob.post(f"/chats/{watercooler}/leave")
+        assert response.status_code == 303
+        frame = await bob_ws.until(f"#chat-status-{watercooler}")
+        assert frame.top(f"#chat-status-{watercooler}").text() == "You left this chat."
+        assert frame.top(f"li#chat-{watercooler}").attributes["hx-swap-oob"] == "delete"
+        await alice_ws.until(f"#member-{watercooler}-{bob_id}")
+
+        await send(alice, watercooler, "bob has gone")
+        await alice_ws.until(f"#msg-{watercooler}-1")
+        await bob_ws.quiet()
+
+
+async def test_when_the_owner_leaves_the_others_see_who_owns_the_chat_now(
+    alice, bob, watercooler, db
+):
+    alice_id, bob_id = await user_id(db, "alice"), await user_id(db, "bob")
+    async with live(bob.client) as bob_ws:
+        assert (await alice.post(f"/chats/{watercooler}/leave")).status_code == 303
+        frame = await bob_ws.until(f"#member-{watercooler}-{alice_id}")
+        assert frame.top(f"#member-{watercooler}-{alice_id}").attributes["hx-swap-oob"] == "delete"
+        new_owner = frame.top(f"li#member-{watercooler}-{bob_id}")
+        assert new_owner is not None
+        assert new_owner.css_first(".badge").text() == "owner"
+
+
+async def test_a_deleted_chat_is_announced_to_every_member_and_unsubscribed(
+    alice, bob, watercooler, broker
+):
+    async with live(alice.client) as alice_ws, live(bob.client) as bob_ws:
+        assert (await alice.post(f"/chats/{watercooler}/delete")).status_code == 303
+        for socket in (alice_ws, bob_ws):
+            frame = await socket.until(f"#chat-status-{watercooler}")
+            status = frame.top(f"#chat-status-{watercooler}")
+            assert status.attributes["hx-swap-oob"] == "innerHTML"
+            assert status.text() == "This chat was deleted by its owner."
+            assert frame.top(f"li#chat-{watercooler}").attributes["hx-swap-oob"] == "delete"
+        assert broker.subscriber_count(chat_topic(watercooler)) == 0
+
+
+async def test_a_renamed_chat_shows_its_new_title_to_its_members(alice, bob, carol, watercooler):
+    async with live(bob.client) as bob_ws, live(carol.client) as carol_ws:
+        response = await alice.post(f"/chats/{watercooler}/rename", {"title": "Break <i>room</i>"})
+        assert response.status_code == 303
+        frame = await bob_ws.until(f"h1#chat-title-{watercooler}")
+        title = frame.top(f"h1#chat-title-{watercooler}")
+        name = frame.top(f"span#chat-name-{watercooler}")
+        assert title.text() == name.text() == "Break <i>room</i>"
+        assert title.css_first("i") is None and name.css_first("i") is None
+        await carol_ws.quiet()
+
+
+async def test_marking_a_chat_read_updates_the_readers_own_tabs_only(
+    people, alice, bob, watercooler
+):
+    other_session = await sign_in_again(people, "alice")
+    unread = f"span#unread-{watercooler}"
+    async with (
+        live(alice.client) as alice_ws,
+        live(other_session.client) as alice_elsewhere,
+        live(bob.client) as bob_ws,
+    ):
+        for body in ("one", "two"):
+            await send(bob, watercooler, body)
+        await alice_ws.until(f"#msg-{watercooler}-2")
+
+        response = await alice.post(f"/chats/{watercooler}/read", {"seq": "1"})
+        assert response.status_code == 303
+        for socket in (alice_ws, alice_elsewhere):
+            slot = (await socket.until(unread)).top(unread)
+            assert slot.attributes["data-count"] == "1"
+            assert slot.text() == "1 unread"
+
+        await alice.page(f"/chats/{watercooler}")  # opening the chat reads it all
+        for socket in (alice_ws, alice_elsewhere):
+            slot = (await socket.until(unread)).top(unread)
+            assert slot.attributes["data-count"] == "0"
+        await bob_ws.quiet(unread)
+        assert not bob_ws.seen(unread)
+
+
+# -- slow clients ------------------------------------------------------------------------
+
+
+def frame_bytes(n: int) -> bytes:
+    return seal(f'<p id="n{n}" hx-swap-oob="true">{n}</p>')
+
+
+async def test_delivering_beyond_a_full_queue_marks_the_connection_and_never_blocks_or_raises():
+    broker = LocalBroker()
+    live_state = SimpleNamespace(broker=broker)
+    slow = Connection(live_state, SimpleNamespace(id=7), "h7", {3}, queue_size=2)
+    roomy = Connection(live_state, SimpleNamespace(id=8), "h8", {3}, queue_size=50)
+    slow.subscribe_all()
+    roomy.subscribe_all()
+    assert slow.deliver(frame_bytes(0)) is None
+    assert not slow.closing.is_set()
+    for n in range(1, 20):
+        # Publishing never waits for a slow connection.
+        await asyncio.wait_for(broker.publish(chat_topic(3), frame_bytes(n)), 0.1)
+    assert slow.closing.is_set() and slow.close_code == SLOW_CLIENT
+    assert slow.queue.qsize() == 2
+    frames = [slow.queue.get_nowait() for _ in range(2)]
+    assert frames == [open_envelope(frame_bytes(n))[1] for n in (0, 1)]
+    slow.deliver(frame_bytes(99))  # a closing connection queues nothing more
+    assert slow.queue.empty()
+    assert roomy.queue.qsize() == 19  # the others get everything
+
+
+@pytest.mark.parametrize("app_settings", [{"VIBECHAT_WS_QUEUE": 2}])
+async def test_a_socket_that_falls_behind_is_closed_with_1013_and_nobody_else_waits(
+    alice, bob, watercooler, db, app_settings
+):
+    assert SLOW_CLIENT == 1013
+    alice_presence = f"#presence-{await user_id(db, 'alice')}"
+    stuck = asyncio.Event()
+    async with live(alice.client, stuck=stuck) as alice_ws, live(bob.client) as bob_ws:
+        for n in range(1, 4):
+            response = await asyncio.wait_for(send(bob, watercooler, f"message {n}"), 1)
+            assert response.status_code == 303
+            await bob_ws.until(f"#msg-{watercooler}-{n}")
+        with pytest.raises(WebsocketDisconnectError) as closed:
+            await alice_ws.receive()
+        assert closed.value.args[0] == SLOW_CLIENT
+        offline = await bob_ws.latest(alice_presence)  # it may have come between messages
+        assert offline.text() == "offline"
