@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check lint format demo migrate clean
+.PHONY: run test check lint format demo migrate clean lighthouse screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,12 @@ demo: $(VENV)/.installed-run
 	$(BIN)/vibechat migrate
 	$(BIN)/vibechat seed
 
-test: $(VENV)/.installed-test
+# Test tooling from npm (axe-core, Lighthouse), pinned by tools/package-lock.json.
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.installed-test tools/node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
