@@ -35,7 +35,7 @@ def test_the_vendored_files_are_the_versions_their_names_say():
 
 async def test_signed_in_pages_load_htmx_the_extension_and_app_js_and_nothing_inline(alice):
     page = (await (await alice.get("/chats")).get_data()).decode()
-    sources = re.findall(r'<script src="([^"]+)" defer></script>', page)
+    sources = re.findall(r'<script src="([^"?]+)\?v=[0-9a-f]{12}" defer></script>', page)
     assert sources == [
         "/static/vendor/htmx-2.0.11.min.js",
         "/static/vendor/htmx-ext-ws-2.0.4.min.js",
@@ -49,3 +49,27 @@ def test_our_own_script_uses_no_eval_and_no_inline_handlers():
     script = (PROJECT_ROOT / "static" / "app.js").read_text()
     for forbidden in ("eval(", "new Function", "innerHTML = '<script", "setTimeout('", "hx-on"):
         assert forbidden not in script
+
+
+async def test_static_files_have_content_hashed_urls_cached_for_a_year(alice):
+    page = (await (await alice.get("/chats")).get_data()).decode()
+    css = re.search(r'href="(/static/app\.css\?v=([0-9a-f]{12}))"', page)
+    digest = hashlib.sha256((PROJECT_ROOT / "static" / "app.css").read_bytes()).hexdigest()
+    assert css.group(2) == digest[:12]
+    response = await alice.get(css.group(1))
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    plain = await alice.get("/static/app.css")
+    assert plain.headers["Cache-Control"] == "no-cache"
+
+
+async def test_pages_and_assets_are_compressed_when_the_browser_accepts_it(alice):
+    for path in ("/chats", "/static/app.css", "/static/vendor/htmx-2.0.11.min.js"):
+        raw = await alice.get(path)
+        assert "Content-Encoding" not in raw.headers
+        for encoding in ("br", "gzip"):
+            response = await alice.get(path, headers={"Accept-Encoding": encoding})
+            assert response.headers["Content-Encoding"] == encoding, path
+            assert "Accept-Encoding" in response.headers["Vary"]
+            assert len(await response.get_data()) < len(await raw.get_data()) / 2, path
+    page = await alice.get("/chats")
+    assert page.headers["Cache-Control"] == "no-cache, private"
