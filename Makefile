@@ -47,6 +47,12 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+lighthouse: $(VENV)/.installed-test tools/node_modules/.installed
+	$(BIN)/python -m tools.lighthouse
+
+screenshots: $(VENV)/.installed-test
+	$(BIN)/python -m tools.screenshots
+
 check: lint test
 
 clean:
