@@ -200,20 +200,28 @@
   // Loading older messages must not be read out as if they were new: the log is
   // quiet while they go in. Focus returns to the (new) "Earlier messages" link, or to
   // the list when there is nothing older.
+  // The reading place stays too: browsers do not anchor scrolling when content goes
+  // in above, at the top of a page, so we scroll by however far the first message moved.
   var loadingOlder = false
+  var anchor = null
+  var anchorTop = 0
   body.addEventListener('htmx:beforeSwap', function (event) {
     if (log && event.detail.target === log) {
       loadingOlder = document.activeElement && document.activeElement.closest('.older')
+      anchor = log.firstElementChild
+      anchorTop = anchor ? anchor.getBoundingClientRect().top : 0
       log.setAttribute('aria-live', 'off')
     }
   })
   body.addEventListener('htmx:afterSettle', function (event) {
     if (!log || event.detail.target !== log) return
+    if (anchor && anchor.isConnected) window.scrollBy(0, anchor.getBoundingClientRect().top - anchorTop)
+    anchor = null
     setTimeout(function () { log.setAttribute('aria-live', 'polite') }, 0)
     if (loadingOlder) {
       var link = document.querySelector('.older a')
-      if (link) link.focus()
-      else { log.setAttribute('tabindex', '-1'); log.focus() }
+      if (link) link.focus({ preventScroll: true })
+      else { log.setAttribute('tabindex', '-1'); log.focus({ preventScroll: true }) }
     }
   })
 

@@ -1,0 +1,641 @@
+"""Pages for everyone (SPEC section 6), checked in real Chromium against a real server.
+
+- axe-core 4.14.1 (WCAG 2.0/2.1 A and AA, WCAG 2.2 AA — which brings target-size — and
+  best practice) finds nothing on any page: signed out, signed in, with form errors,
+  error pages; in light and dark, at 360 and 1280 px wide, with JavaScript on (the live
+  state, the connection line and presence showing), and the chat page once without it;
+- no page scrolls sideways at 320 px, even with very long unbroken words and URLs in a
+  message, a chat title and a display name; zoom is never disabled; one h1 per page; a
+  skip link moves focus to main; buttons and standalone links are at least 24 px;
+- someone with only a keyboard registers, starts a group chat and sends a message, and
+  every element they land on shows a focus ring;
+- the message list is a polite live log; loading earlier messages keeps the reading
+  position, moves focus to the next "Earlier messages" link (or to the list) and does
+  not leave the log silent.
+
+Needs /usr/bin/chromium (`apt-get install chromium`) and axe-core
+(`npm ci --prefix tools`, which `make test` runs); skipped without them outside CI and
+failed in CI. Set A11Y_SHOTS=/some/folder to keep a screenshot of every page checked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import (
+    APIRequestContext,
+    Browser,
+    BrowserContext,
+    BrowserType,
+    Page,
+    Playwright,
+    Response,
+    expect,
+    sync_playwright,
+)
+
+from tests.browser_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PROJECT_ROOT,
+    ServerFailed,
+    live_server,
+)
+from tests.conftest import PASSWORD, skip_or_fail
+
+pytestmark = pytest.mark.browser
+
+AXE = PROJECT_ROOT / "tools" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+TIMEOUT = 5_000  # ms, for every wait and expectation
+SHOTS = os.environ.get("A11Y_SHOTS")
+
+# Long enough to break any layout that does not wrap: a chat title (at most 100
+# characters), a display name (at most 64), a word and a URL in a message.
+LONG_TITLE = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 2 + "Lounge"
+LONG_NAME = "Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewissen"
+LONG_WORD = "Rindfleischetikettierungsueberwachungsaufgabenuebertragungsgesetz" * 2
+LONG_URL = "https://example.org/" + "a-very-long-path-without-any-spaces-at-all/" * 5 + "?q=1"
+MESSAGES = 105  # two pages of earlier messages: 56-105 shown, then 6-55, then 1-5
+
+
+# -- fixtures: overrides of pytest-playwright's, the server and its people -----------------
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(
+            f"no Chromium at {CHROMIUM}; install it with `apt-get install chromium`"
+            " (do not run `playwright install`)"
+        )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        skip_or_fail(f"no axe-core at {AXE}; install it with `npm ci --prefix tools`")
+    return AXE.read_text()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, chromium_executable) -> dict:
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium_executable,
+        "args": CHROMIUM_ARGS,
+    }
+
+
+# pytest-playwright's `playwright` fixture lives for the whole session, and while the sync
+# API is started its event loop counts as running in this thread: every asyncio.run()
+# after this module (the other test modules' async fixtures) would then fail with
+# "cannot be called from a running event loop". So Playwright, and everything built on
+# it, lives for this module only and is stopped before the next module starts.
+
+
+@pytest.fixture(scope="module")
+def playwright(_pw_api_request_contexts) -> Iterator[Playwright]:
+    pw = sync_playwright().start()
+    if _pw_api_request_contexts:
+        _pw_api_request_contexts.instrument(pw)
+    yield pw
+    pw.stop()
+
+
+@pytest.fixture(scope="module")
+def browser_type(playwright, browser_name) -> BrowserType:
+    return getattr(playwright, browser_name)
+
+
+@pytest.fixture(scope="module")
+def browser(browser_type, browser_type_launch_args) -> Iterator[Browser]:
+    browser = browser_type.launch(**browser_type_launch_args)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def server_url(chromium_executable, tmp_path_factory) -> Iterator[str]:
+    try:
+        with live_server(tmp_path_factory.mktemp("a11y-instance")) as url:
+            yield url
+    except ServerFailed as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+def unique(name: str) -> str:
+    return f"{name}_{uuid.uuid4().hex[:8]}"
+
+
+def csrf_in(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)
+
+
+@dataclass
+class Person:
+    """Someone signed in through HTTP; `state` signs a browser context in as them."""
+
+    username: str
+    display_name: str
+    http: APIRequestContext
+
+    @property
+    def state(self) -> dict:
+        return self.http.storage_state()
+
+    def token(self) -> str:
+        return csrf_in(self.http.get("/chats").text())
+
+    def post(self, path: str, form: dict, token: str | None = None) -> Response:
+        """A form POST, not followed: the answer is the 303 itself."""
+        answer = self.http.post(
+            path, form={**form, "csrf_token": token or self.token()}, max_redirects=0
+        )
+        assert answer.status == 303, (path, answer.status, answer.text()[:500])
+        return answer
+
+    def create_chat(self, title: str, members: str = "") -> int:
+        answer = self.post("/chats", {"title": title, "members": members})
+        return int(re.search(r"/chats/(\d+)", answer.headers["location"]).group(1))
+
+    def say(self, chat_id: int, bodies: list[str]) -> None:
+        token = self.token()
+        for body in bodies:
+            form = {"body": body, "client_token": uuid.uuid4().hex}
+            self.post(f"/chats/{chat_id}/messages", form, token)
+
+
+def sign_up(playwright: Playwright, url: str, username: str, display_name: str) -> Person:
+    http = playwright.request.new_context(base_url=url)
+    token = csrf_in(http.get("/register").text())
+    form = {
+        "username": username,
+        "display_name": display_name,
+        "password": PASSWORD,
+        "csrf_token": token,
+    }
+    answer = http.post("/register", form=form, max_redirects=0)
+    assert answer.status == 303, answer.text()[:500]
+    return Person(username, display_name, http)
+
+
+@dataclass
+class World:
+    """What every page check looks at: alice owns a long chat with bob; bob started a
+    chat with messages alice has not read."""
+
+    url: str
+    alice: Person
+    bob: Person
+    chat: int  # alice's, MESSAGES messages, alternately hers and bob's
+    alice_seq: int  # one of alice's messages: the edit page
+    bob_seq: int  # one of bob's: alice may not edit it (403)
+
+
+@pytest.fixture(scope="module")
+def world(playwright, server_url) -> Iterator[World]:
+    alice = sign_up(playwright, server_url, unique("alice"), LONG_NAME)
+    bob = sign_up(playwright, server_url, unique("bob"), "Bob")
+    chat = alice.create_chat(LONG_TITLE, bob.username)
+    for seq in range(1, MESSAGES - 3, 2):
+        alice.say(chat, [f"Message {seq}: shall we meet at the watercooler at {seq % 12 + 1}?"])
+        bob.say(chat, [f"Message {seq + 1}: sounds good, see you there."])
+    alice.say(chat, [f"A long word: {LONG_WORD}", f"A long link: {LONG_URL}"])
+    bob.say(chat, [f"Bob answers with {LONG_WORD} and {LONG_URL}"])
+    lunch = bob.create_chat("Lunch plans", alice.username)
+    bob.say(lunch, ["Pizza or noodles?", "I am hungry already", "Decide soon please"])
+    alice.create_chat("Quiet room")  # no messages yet
+    yield World(server_url, alice, bob, chat, alice_seq=MESSAGES - 2, bob_seq=MESSAGES)
+    alice.http.dispose()
+    bob.http.dispose()
+
+
+# -- looks: colour scheme and width, one browser context per look and person -----------------
+
+
+@dataclass(frozen=True)
+class Look:
+    scheme: str
+    width: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.scheme}-{self.width}"
+
+    def context_args(self) -> dict:
+        phone = self.width < 600
+        return {
+            "viewport": {"width": self.width, "height": 740 if phone else 800},
+            "color_scheme": self.scheme,
+            "is_mobile": phone,
+            "has_touch": phone,
+        }
+
+
+LOOKS = [Look(scheme, width) for width in (360, 1280) for scheme in ("light", "dark")]
+NARROWEST = Look("light", 320)
+
+
+@pytest.fixture(scope="module")
+def contexts(browser, world) -> Iterator[Callable[..., BrowserContext]]:
+    """context(look, signed_in=True): made once, closed with the module."""
+    made: dict[tuple, BrowserContext] = {}
+
+    def context(look: Look, *, signed_in: bool = True) -> BrowserContext:
+        key = (look, signed_in)
+        if key not in made:
+            made[key] = browser.new_context(
+                **look.context_args(),
+                base_url=world.url,
+                storage_state=world.alice.state if signed_in else None,
+            )
+            made[key].set_default_timeout(TIMEOUT)
+            made[key].set_default_navigation_timeout(TIMEOUT)
+        return made[key]
+
+    yield context
+    for context in made.values():
+        context.close()
+
+
+# -- the pages ---------------------------------------------------------------------------------
+
+
+def visit(page: Page, path: str, status: int = 200) -> None:
+    response = page.goto(path)
+    assert response is not None and response.status == status, (path, response and response.status)
+    wait_until_live(page)
+
+
+def wait_until_live(page: Page) -> None:
+    """With JavaScript on, the chat and the chat list say in words that they are live."""
+    if page.evaluate("typeof window.htmx") != "object":
+        return
+    if page.locator("#connection-state").count():
+        expect(page.locator("#connection-state")).to_have_text(re.compile("^Live: "))
+    if page.locator("#messages").count():
+        expect(page.locator(".presence[data-online='1']").first).to_be_visible()
+
+
+def submit_and_expect(page: Page, button: str, status: int) -> None:
+    page.locator("form.stack").first.evaluate("form => { form.noValidate = true }")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name=button, exact=True).click()
+    assert navigation.value is not None and navigation.value.status == status
+
+
+def register_with_errors(page: Page, world: World) -> None:
+    visit(page, "/register")
+    page.get_by_label("Username", exact=True).fill("x!")
+    page.get_by_label("Display name (optional)", exact=True).fill(LONG_NAME)
+    page.get_by_label("Password", exact=True).fill("short")
+    submit_and_expect(page, "Create account", 422)
+    expect(page.locator(".field-invalid")).to_have_count(2)
+    expect(page).to_have_title(re.compile(r"^Error: "))
+
+
+def login_failed(page: Page, world: World) -> None:
+    visit(page, "/login")
+    page.get_by_label("Username", exact=True).fill(unique("nobody"))
+    page.get_by_label("Password", exact=True).fill("not the password")
+    submit_and_expect(page, "Log in", 401)
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Error: "))
+
+
+def chat_list(page: Page, world: World) -> None:
+    visit(page, "/chats")
+    expect(page.locator(".unread").first).to_be_visible()
+
+
+def chat(page: Page, world: World) -> None:
+    visit(page, f"/chats/{world.chat}")
+    expect(page.locator("#messages > li")).to_have_count(50)
+    expect(page.get_by_role("link", name="Earlier messages")).to_be_attached()
+
+
+def members(page: Page, world: World) -> None:
+    visit(page, f"/chats/{world.chat}/members")
+    for button in ("Add", "Rename chat", "Delete this chat for everyone"):
+        expect(page.get_by_role("button", name=button, exact=True)).to_be_visible()
+
+
+PAGES: dict[str, tuple[bool, Callable[[Page, World], None]]] = {
+    # name: (signed in, how to get there)
+    "register": (False, lambda page, world: visit(page, "/register")),
+    "register-422": (False, register_with_errors),
+    "login": (False, lambda page, world: visit(page, "/login")),
+    "login-401": (False, login_failed),
+    "chat-list": (True, chat_list),
+    "chat": (True, chat),
+    "members": (True, members),
+    "edit": (True, lambda page, w: visit(page, f"/chats/{w.chat}/messages/{w.alice_seq}/edit")),
+    "older": (True, lambda page, w: visit(page, f"/chats/{w.chat}/messages?before=60")),
+    "404": (True, lambda page, w: visit(page, "/chats/999999", 404)),
+    "403": (True, lambda page, w: visit(page, f"/chats/{w.chat}/messages/{w.bob_seq}/edit", 403)),
+}
+
+
+def open_page(contexts, world: World, look: Look, name: str) -> Page:
+    signed_in, go = PAGES[name]
+    page = contexts(look, signed_in=signed_in).new_page()
+    go(page, world)
+    return page
+
+
+def shot(page: Page, name: str) -> None:
+    """With A11Y_SHOTS set: what the screen shows, and the top of the page."""
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=Path(SHOTS) / f"{name}.png")
+        if page.evaluate("scrollY") > 0:
+            top = {"x": 0, "y": 0, **page.viewport_size}
+            page.screenshot(path=Path(SHOTS) / f"{name}-top.png", full_page=True, clip=top)
+
+
+# -- axe ---------------------------------------------------------------------------------------
+
+
+def run_axe(page: Page, axe_source: str) -> dict:
+    if page.evaluate("typeof window.axe") == "undefined":
+        page.evaluate(axe_source)  # evaluate is not bound by the page's CSP; a script tag is
+    return page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                      resultTypes: ['violations']})""",
+        AXE_TAGS,
+    )
+
+
+def axe_report(result: dict) -> str:
+    lines = []
+    for violation in result["violations"]:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"][:8]:
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"    {' > '.join(map(str, node['target']))}: {summary[:300]}")
+        if len(violation["nodes"]) > 8:
+            lines.append(f"    ... and {len(violation['nodes']) - 8} more")
+    return "\n".join(lines)
+
+
+def assert_axe_clean(page: Page, axe_source: str, label: str) -> None:
+    result = run_axe(page, axe_source)
+    ran = {rule["id"] for kind in ("passes", "violations", "incomplete") for rule in result[kind]}
+    assert "target-size" in ran, f"{label}: axe did not check target sizes (WCAG 2.2 AA)"
+    assert "color-contrast" in ran, f"{label}: axe did not check colour contrast"
+    assert not result["violations"], (
+        f"{label} ({page.url}): {len(result['violations'])} axe violation(s)\n" + axe_report(result)
+    )
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+@pytest.mark.parametrize("look", LOOKS, ids=lambda look: look.name)
+def test_axe_finds_nothing(contexts, world, axe_source, look, name):
+    page = open_page(contexts, world, look, name)
+    try:
+        shot(page, f"{name}-{look.name}")
+        assert_axe_clean(page, axe_source, f"{name} at {look.name}")
+    finally:
+        page.close()
+
+
+def test_axe_finds_nothing_on_the_chat_without_javascript(browser, world, axe_source):
+    # axe needs timers, and a context with JavaScript disabled never runs them; so the
+    # page's own scripts are refused instead: the page stays exactly as served.
+    context = browser.new_context(
+        **LOOKS[0].context_args(), base_url=world.url, storage_state=world.alice.state
+    )
+    context.set_default_timeout(TIMEOUT)
+    context.route(lambda url: urlsplit(url).path.endswith(".js"), lambda route: route.abort())
+    page = context.new_page()
+    try:
+        visit(page, f"/chats/{world.chat}")
+        assert page.evaluate("typeof window.htmx") == "undefined"
+        expect(page.locator("#connection-state")).to_be_hidden()
+        expect(page.get_by_role("link", name="Load new messages")).to_be_visible()
+        shot(page, "chat-nojs")
+        assert_axe_clean(page, axe_source, "chat without JavaScript")
+    finally:
+        context.close()
+
+
+# -- every page at 320 px: no sideways scroll, zoom, headings, skip link, target sizes ---------
+
+
+LONG_TEXTS = {
+    "chat-list": [LONG_TITLE, LONG_NAME],
+    "chat": [LONG_TITLE, LONG_NAME, LONG_WORD, LONG_URL],
+    "members": [LONG_TITLE, LONG_NAME],
+    "edit": [LONG_NAME],
+}
+
+SMALL_TARGETS = """() => {
+  // Buttons, fields and links that stand on their own must be at least 24 x 24 CSS px.
+  // WCAG 2.5.8 exempts a link inside a sentence: one whose line has other text.
+  const targets = 'a[href], button, input:not([type=hidden]), textarea, select'
+  function inSentence (link) {
+    const line = link.closest('p, li, td, dd, dt, h1, h2, h3, h4, h5, h6, label')
+    if (!line) return false
+    const copy = line.cloneNode(true)
+    copy.querySelectorAll(targets + ', .visually-hidden').forEach(el => el.remove())
+    return copy.textContent.trim() !== ''
+  }
+  const small = []
+  for (const el of document.querySelectorAll(targets)) {
+    const box = el.getBoundingClientRect()
+    if (!box.width || !box.height || el.closest('[hidden], .visually-hidden, .skip-link')) continue
+    if (el.matches('a') && inSentence(el)) continue
+    if (box.width < 24 || box.height < 24) {
+      small.push(`${el.outerHTML.slice(0, 80)}: ${box.width.toFixed(1)} x ${box.height.toFixed(1)}`)
+    }
+  }
+  return small
+}"""
+
+
+def test_every_page_works_at_320_px_with_zoom_one_h1_and_a_skip_link(contexts, world):
+    problems: list[str] = []
+    for name in PAGES:
+        page = open_page(contexts, world, NARROWEST, name)
+        try:
+            shot(page, f"{name}-320")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 320:
+                problems.append(f"{name}: scrolls sideways (scrollWidth {width} > 320)")
+            viewport = page.locator("meta[name=viewport]").get_attribute("content") or ""
+            if re.search(r"maximum-scale|user-scalable\s*=\s*(no|0)", viewport):
+                problems.append(f"{name}: the viewport disables zoom: {viewport!r}")
+            if (h1s := page.locator("h1").count()) != 1:
+                problems.append(f"{name}: {h1s} h1 elements")
+            for small in page.evaluate(SMALL_TARGETS):
+                problems.append(f"{name}: target smaller than 24 x 24 px: {small}")
+            # The skip link is the first stop and moves focus to main.
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.className") != "skip-link":
+                problems.append(f"{name}: the first Tab does not reach the skip link")
+            else:
+                page.keyboard.press("Enter")
+                if page.evaluate("document.activeElement.id") != "main":
+                    problems.append(f"{name}: the skip link does not move focus to main")
+            # The long words really are there to be wrapped.
+            for text in LONG_TEXTS.get(name, ()):
+                if not page.get_by_text(text).count():
+                    problems.append(f"{name}: {text[:20]}... is not on the page")
+        finally:
+            page.close()
+    assert not problems, "\n".join(problems)
+
+
+# -- keyboard only -----------------------------------------------------------------------------
+
+
+FOCUS_RING = """el => {
+  const style = getComputedStyle(el)
+  const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0
+  return outline || (style.boxShadow !== 'none' && style.boxShadow !== '')
+}"""
+
+
+def describe_focus(page: Page) -> str:
+    return page.evaluate(
+        "() => { const el = document.activeElement;"
+        " return el ? el.outerHTML.slice(0, 100) : 'nothing' }"
+    )
+
+
+def tab_to(page: Page, matches: str, *, backwards: bool = False, limit: int = 40) -> None:
+    """Press Tab (or Shift+Tab) until the focused element matches the JS predicate;
+    every element passed on the way must show a focus ring."""
+    key = "Shift+Tab" if backwards else "Tab"
+    if page.evaluate(
+        f"el => !!el && ({matches})(el)", page.evaluate_handle("document.activeElement")
+    ):
+        return
+    for _ in range(limit):
+        page.keyboard.press(key)
+        focused = page.evaluate_handle("document.activeElement")
+        assert page.evaluate(FOCUS_RING, focused), (
+            f"no visible focus indicator on {describe_focus(page)}"
+        )
+        if page.evaluate(f"el => ({matches})(el)", focused):
+            return
+    pytest.fail(f"{limit} presses of {key} never reached {matches}; at {describe_focus(page)}")
+
+
+def field(element_id: str) -> str:
+    return f"el => el.id === {element_id!r}"
+
+
+def button(text: str) -> str:
+    return f"el => el.tagName === 'BUTTON' && el.textContent.trim() === {text!r}"
+
+
+def test_keyboard_only_register_start_a_group_chat_and_send(contexts, world):
+    page = contexts(LOOKS[-1], signed_in=False).new_page()
+    username = unique("kim")
+    try:
+        page.goto("/register")
+        tab_to(page, field("username"))
+        page.keyboard.type(username)
+        tab_to(page, field("display_name"))
+        page.keyboard.type("Kim")
+        tab_to(page, field("password"))
+        page.keyboard.type(PASSWORD)
+        tab_to(page, button("Create account"))
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile(r"/chats$"))
+        wait_until_live(page)
+
+        tab_to(page, field("title"))
+        page.keyboard.type("Keyboard club")
+        tab_to(page, field("members"))
+        page.keyboard.type(world.bob.username)
+        tab_to(page, button("Create chat"))
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile(r"/chats/\d+$"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Keyboard club")
+        wait_until_live(page)
+
+        # From the end of the page backwards: Send, then the composer.
+        tab_to(page, field("body"), backwards=True)
+        page.keyboard.type("Hello, typed without a mouse")
+        page.keyboard.press("Enter")
+        expect(page.locator("#messages > li").last).to_contain_text("Hello, typed without a mouse")
+        assert page.evaluate("document.activeElement.id") == "body", describe_focus(page)
+        assert page.evaluate("document.activeElement.value") == ""
+        assert page.evaluate(FOCUS_RING, page.evaluate_handle("document.activeElement"))
+    finally:
+        page.close()
+
+
+# -- the message log and earlier messages --------------------------------------------------------
+
+
+def top_of(page: Page, selector: str) -> float:
+    return page.evaluate(f"document.querySelector({selector!r}).getBoundingClientRect().top")
+
+
+def load_earlier(page: Page, expected_first: int, then_focus: str) -> None:
+    """Activate "Earlier messages" from the keyboard and wait until focus has moved on."""
+    tab_to(page, "el => el.matches('.older a')")
+    page.keyboard.press("Enter")
+    expect(page.locator("#messages > li").first).to_have_attribute("data-seq", str(expected_first))
+    page.wait_for_function(
+        f"document.activeElement && document.activeElement.matches({then_focus!r})"
+    )
+
+
+# First 56-105 are shown; then 6-55 come in (and a link to 1-5); then 1-5 (and no link).
+EARLIER = [(MESSAGES - 99, ".older a"), (1, "#messages")]
+
+
+def test_the_message_list_is_a_polite_log_and_earlier_messages_move_focus(contexts, world):
+    page = contexts(LOOKS[-1]).new_page()
+    try:
+        visit(page, f"/chats/{world.chat}")
+        # The list sits in a log (an <ol> may not be one itself); app.js quiets the list
+        # (aria-live="off") while earlier messages go in, and turns it back to polite.
+        expect(page.locator("[role=log]")).to_have_attribute("aria-live", "polite")
+        expect(page.locator("[role=log] > #messages")).to_have_count(1)
+        log = page.locator("#messages")
+        expect(log).to_have_attribute("aria-live", "polite")
+        for expected_first, then_focus in EARLIER:
+            load_earlier(page, expected_first, then_focus)
+            expect(log).to_have_attribute("aria-live", "polite")
+            expect(page.locator("[role=log]")).to_have_attribute("aria-live", "polite")
+        expect(page.locator(".older a")).to_have_count(0)
+        expect(log.locator("> li")).to_have_count(MESSAGES)
+    finally:
+        page.close()
+
+
+def test_loading_earlier_messages_keeps_the_reading_place(contexts, world):
+    page = contexts(LOOKS[-1]).new_page()
+    try:
+        visit(page, f"/chats/{world.chat}")
+        first = MESSAGES - 49
+        for expected_first, then_focus in EARLIER:
+            tab_to(page, "el => el.matches('.older a')")
+            old_first = f"#msg-{world.chat}-{first}"
+            before = top_of(page, old_first)
+            load_earlier(page, expected_first, then_focus)
+            after = top_of(page, old_first)
+            assert abs(after - before) <= 3, (
+                f"message {first} moved from {before:.0f} to {after:.0f} px on screen"
+            )
+            first = expected_first
+    finally:
+        page.close()
