@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from quart import Quart, render_template
+from quart import Quart, has_websocket_context, render_template
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from vibechat.web import is_htmx
@@ -26,6 +26,9 @@ TITLES = {
 
 async def render_error(error: HTTPException):
     status = error.code or 500
+    if has_websocket_context():
+        # A refused socket handshake: the browser shows no page, only the status.
+        return TITLES.get(status, error.name), status
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
     body = await render_template(
         template,
