@@ -68,7 +68,7 @@ NETWORK_ERROR = re.compile(
 )
 # htmx logs the `error` Event of a WebSocket that failed to connect as it is.
 HTMX_SOCKET_ERROR = "[object Event]"
-HTMX_SCRIPT = re.compile(r"/static/vendor/htmx-[\d.]+\.min\.js$")
+HTMX_SCRIPT = re.compile(r"/static/vendor/htmx-[\d.]+\.min\.js(\?[^#]*)?$")
 
 
 # -- fixtures: overrides of pytest-playwright's, and the live server ----------------------
