@@ -24,6 +24,9 @@ from vibechat import create_app, queries, schema
 from vibechat.db import Database
 from vibechat.models import Base, Chat, Membership, Message, User
 
+# Debian's Chromium and module-scoped Playwright for the browser tests.
+pytest_plugins = ["tests.browser_fixtures"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_URL = os.environ.get(
     "VIBECHAT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -11,23 +11,18 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import (
-    Browser,
     BrowserContext,
-    BrowserType,
     Locator,
     Page,
-    Playwright,
     Response,
     expect,
-    sync_playwright,
 )
 
-from tests.browser_server import CHROMIUM, CHROMIUM_ARGS, ServerFailed, live_server
-from tests.conftest import PASSWORD, skip_or_fail
+from tests.browser_server import ServerFailed, live_server
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -39,53 +34,6 @@ PHONE = pytest.mark.browser_context_args(
 
 
 # -- fixtures: overrides of pytest-playwright's, and the live server ----------------------
-
-
-@pytest.fixture(scope="session")
-def chromium_executable() -> str:
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(
-            f"no Chromium at {CHROMIUM}; install it with `apt-get install chromium`"
-            " (do not run `playwright install`)"
-        )
-    return CHROMIUM
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args, chromium_executable) -> dict:
-    return {
-        **browser_type_launch_args,
-        "executable_path": chromium_executable,
-        "args": CHROMIUM_ARGS,
-    }
-
-
-# pytest-playwright's `playwright` fixture lives for the whole session, and while the sync
-# API is started its event loop counts as running in this thread: every asyncio.run()
-# after this module (the other test modules' async fixtures) would then fail with
-# "cannot be called from a running event loop". So Playwright, and everything built on
-# it, lives for this module only and is stopped before the next module starts.
-
-
-@pytest.fixture(scope="module")
-def playwright(_pw_api_request_contexts) -> Iterator[Playwright]:
-    pw = sync_playwright().start()
-    if _pw_api_request_contexts:
-        _pw_api_request_contexts.instrument(pw)
-    yield pw
-    pw.stop()
-
-
-@pytest.fixture(scope="module")
-def browser_type(playwright, browser_name) -> BrowserType:
-    return getattr(playwright, browser_name)
-
-
-@pytest.fixture(scope="module")
-def browser(browser_type, browser_type_launch_args) -> Iterator[Browser]:
-    browser = browser_type.launch(**browser_type_launch_args)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture(scope="module")

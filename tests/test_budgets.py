@@ -45,7 +45,6 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -55,13 +54,11 @@ from playwright.sync_api import (
     BrowserContext,
     CDPSession,
     Page,
-    Playwright,
     expect,
-    sync_playwright,
 )
 
-from tests.browser_server import CHROMIUM, CHROMIUM_ARGS, ServerFailed, live_server
-from tests.conftest import PASSWORD, csrf_from, skip_or_fail
+from tests.browser_server import CHROMIUM_ARGS, ServerFailed, live_server
+from tests.conftest import PASSWORD, csrf_from
 
 pytestmark = pytest.mark.browser
 
@@ -94,32 +91,6 @@ PEOPLE = {
 
 
 # -- fixtures: overrides of pytest-playwright's, and the live server ----------------------
-
-
-@pytest.fixture(scope="session")
-def chromium_executable() -> str:
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(
-            f"no Chromium at {CHROMIUM}; install it with `apt-get install chromium`"
-            " (do not run `playwright install`)"
-        )
-    return CHROMIUM
-
-
-# pytest-playwright's `playwright` fixture lives for the whole session, and while the sync
-# API is started its event loop counts as running in this thread: every asyncio.run()
-# after this module (the other test modules' async fixtures) would then fail with
-# "cannot be called from a running event loop". So Playwright, and everything built on
-# it, lives for this module only and is stopped before the next module starts.
-
-
-@pytest.fixture(scope="module")
-def playwright(_pw_api_request_contexts) -> Iterator[Playwright]:
-    pw = sync_playwright().start()
-    if _pw_api_request_contexts:
-        _pw_api_request_contexts.instrument(pw)
-    yield pw
-    pw.stop()
 
 
 @pytest.fixture(scope="module")
