@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check lint format demo migrate clean lighthouse screenshots
+.PHONY: run test check lint audit format demo migrate clean lighthouse screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# bandit over our code, pip-audit over the installed packages (see tools/audit.py).
+audit: $(VENV)/.installed-test
+	$(BIN)/python -m tools.audit
+
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -53,7 +57,7 @@ lighthouse: $(VENV)/.installed-test tools/node_modules/.installed
 screenshots: $(VENV)/.installed-test
 	$(BIN)/python -m tools.screenshots
 
-check: lint test
+check: lint audit test
 
 clean:
 	rm -rf $(VENV) instance

@@ -370,6 +370,10 @@
           showError(response.status === 403
             ? 'This page has expired. Reload it to send your message.'
             : 'This message could not be sent: it is empty or too long.')
+        } else if (response.status === 429) {
+          // Sending too fast: keep the message and resend when the server says.
+          retryDelay = Math.max(1, Number(response.headers.get('Retry-After')) || 1) * 1000
+          retryLater()
         } else {
           retryLater()
         }

@@ -19,6 +19,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from vibechat.cli import HYPERCORN_CONFIG
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -52,6 +54,9 @@ def server_env(instance: Path, port: int) -> dict[str, str]:
         VIBECHAT_SECRET_KEY=SECRET_KEY,
         VIBECHAT_HOST="127.0.0.1",
         VIBECHAT_PORT=str(port),
+        # Browser tests sign many people up from 127.0.0.1; the limits have tests of
+        # their own, and a server that needs them passes settings={...: "on"}.
+        VIBECHAT_RATE_LIMITS="off",
     )
     return env
 
@@ -122,6 +127,8 @@ class RestartableServer:
                     sys.executable,
                     "-m",
                     "hypercorn",
+                    "--config",
+                    HYPERCORN_CONFIG,
                     "--bind",
                     f"127.0.0.1:{self.port}",
                     "vibechat:create_app()",

@@ -150,10 +150,13 @@ async def post(db: Database, chat_id: int, author, body: str, token: str | None 
 
 
 def app_config(url: str, instance: Path, **extra) -> dict:
+    """Tests post and sign in at machine speed, so rate limits are off unless a test
+    (tests/test_rate_limits.py) turns them on with VIBECHAT_RATE_LIMITS=True."""
     return {
         "VIBECHAT_DATABASE_URL": url,
         "VIBECHAT_INSTANCE_PATH": str(instance),
         "VIBECHAT_SECRET_KEY": TEST_SECRET,
+        "VIBECHAT_RATE_LIMITS": False,
         "TESTING": True,
         **extra,
     }

@@ -541,8 +541,10 @@ def load_earlier(page: Page, expected_first: int, then_focus: str) -> None:
     tab_to(page, "el => el.matches('.older a')")
     page.keyboard.press("Enter")
     expect(page.locator("#messages > li").first).to_have_attribute("data-seq", str(expected_first))
+    # A function, not an expression string: the page's CSP forbids Playwright's eval.
     page.wait_for_function(
-        f"document.activeElement && document.activeElement.matches({then_focus!r})"
+        "(selector) => document.activeElement && document.activeElement.matches(selector)",
+        arg=then_focus,
     )
 
 

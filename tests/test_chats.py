@@ -715,3 +715,33 @@ async def test_a_title_of_invisible_characters_is_no_title(alice, db, title):
     assert response.status_code == 422
     assert field_error(html(await response.get_data()), "title") == "Give the chat a title."
     assert await count(db, Chat) == 0
+
+
+# -- size of a chat ------------------------------------------------------------------------
+
+
+async def test_a_chat_cannot_grow_past_the_member_limit(app, alice, bob, carol, people, db):
+    app.config["VIBECHAT_MAX_MEMBERS"] = 3
+    await people("dave")
+    too_many = await alice.post("/chats", {"title": "Crowd", "members": "bob carol dave"})
+    assert too_many.status_code == 422
+    assert field_error(html(await too_many.get_data()), "members") == (
+        "A chat can have at most 3 people."
+    )
+    assert await count(db, Chat) == 0
+
+    chat = await create_chat(alice, "Crowd", "bob carol")  # exactly the limit
+    before = await snapshot(db)
+    refused = await alice.post(f"/chats/{chat}/members", {"members": "dave"})
+    assert refused.status_code == 422
+    assert field_error(html(await refused.get_data()), "members") == (
+        "A chat can have at most 3 people."
+    )
+    assert await snapshot(db) == before
+    # Naming people who are already in does not count twice.
+    again = await alice.post(f"/chats/{chat}/members", {"members": "bob carol"})
+    assert again.status_code == 303
+    # Once someone leaves, there is room again.
+    assert (await carol.post(f"/chats/{chat}/leave")).status_code == 303
+    assert (await alice.post(f"/chats/{chat}/members", {"members": "dave"})).status_code == 303
+    assert await count(db, Membership, Membership.chat_id == chat) == 3

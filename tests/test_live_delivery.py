@@ -13,9 +13,11 @@ import uuid
 import httpx
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.browser_server import live_server
 from tests.conftest import PASSWORD
+from vibechat.hypercorn_config import websocket_max_message_size
 
 RECEIVE_TIMEOUT = 5.0
 MAX_POSTS = 600  # 16 KB each: more than any socket buffer on the way holds
@@ -196,3 +198,20 @@ async def test_a_client_that_never_reads_does_not_delay_the_others(server):
     finally:
         for person in (alice, bob, stuck):
             await person.close()
+
+
+async def test_a_frame_larger_than_hypercorn_takes_closes_that_socket_with_1009(server):
+    """hypercorn_config caps a client frame at 16 KiB rather than buffering 16 MiB."""
+    alice = await Person(server, name("alice")).register()
+    try:
+        async with alice.socket() as ws:
+            await ws.send("x" * (websocket_max_message_size + 1))
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), RECEIVE_TIMEOUT)
+        assert closed.value.rcvd.code == 1009
+        # Small frames are fine: a fresh socket stays open.
+        async with alice.socket() as ws:
+            await ws.send('{"typing": 1}')
+            await ws.ping()
+    finally:
+        await alice.close()

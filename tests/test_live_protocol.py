@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -22,6 +23,7 @@ from vibechat.live import presence
 from vibechat.live.broker import LocalBroker, RecordingBroker
 from vibechat.live.frames import chat_topic, open_envelope, seal, user_topic
 from vibechat.live.socket import MAX_CLIENT_FRAME, SLOW_CLIENT, Connection
+from vibechat.models import utcnow
 
 OWN_ORIGIN = "http://localhost"
 RECEIVE_TIMEOUT = 2.0  # a frame that should come comes well within this
@@ -629,8 +631,9 @@ def frame_bytes(n: int) -> bytes:
 async def test_delivering_beyond_a_full_queue_marks_the_connection_and_never_blocks_or_raises():
     broker = LocalBroker()
     live_state = SimpleNamespace(broker=broker)
-    slow = Connection(live_state, SimpleNamespace(id=7), "h7", {3}, queue_size=2)
-    roomy = Connection(live_state, SimpleNamespace(id=8), "h8", {3}, queue_size=50)
+    later = utcnow() + timedelta(days=1)
+    slow = Connection(live_state, SimpleNamespace(id=7), "h7", later, {3}, queue_size=2)
+    roomy = Connection(live_state, SimpleNamespace(id=8), "h8", later, {3}, queue_size=50)
     slow.subscribe_all()
     roomy.subscribe_all()
     assert slow.deliver(frame_bytes(0)) is None

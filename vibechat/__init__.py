@@ -6,20 +6,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from brotli_asgi import BrotliMiddleware
+from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart, request
-from quart_auth import QuartAuth
 
-from vibechat import auth, chats, messages, ops, security
+from vibechat import account, auth, chats, messages, ops, security
 from vibechat.config import PROJECT_ROOT, database_url, load_settings, secret_key
 from vibechat.db import Database
 from vibechat.errors import register_error_handlers
+from vibechat.headers import add_security_headers
 from vibechat.live import init_live
+from vibechat.rate_limits import RateLimits
+from vibechat.sessions import init_sessions
 from vibechat.templating import register_template_helpers
 from vibechat.web import IdConverter
 
-SESSION_COOKIE = "vibechat_session"
 COMPRESSION_QUALITY = 5  # brotli 0-11: 5 is fast on every request and near the best
-SESSION_DAYS = 30
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Quart:
@@ -37,14 +38,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     app.config.update(
         MAX_CONTENT_LENGTH=settings["VIBECHAT_MAX_BODY_BYTES"],
         MAX_FORM_MEMORY_SIZE=settings["VIBECHAT_MAX_BODY_BYTES"],
-        QUART_AUTH_COOKIE_NAME=SESSION_COOKIE,
-        QUART_AUTH_COOKIE_SECURE=settings["VIBECHAT_SECURE_COOKIES"],
-        QUART_AUTH_COOKIE_SAMESITE="Lax",
-        QUART_AUTH_DURATION=SESSION_DAYS * 24 * 60 * 60,
-        QUART_AUTH_SALT="vibechat session",
     )
     ops.configure_logging(settings["VIBECHAT_LOG_FORMAT"])
-    QuartAuth(app)
+    app.extensions["rate_limits"] = RateLimits(settings)
     app.extensions["password_hasher"] = security.password_hasher(
         cheap=app.config.get("TESTING", False)
     )
@@ -61,14 +57,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     async def close_database() -> None:
         await app.extensions["db"].dispose()
 
-    app.before_request(auth.load_current_user)
-    app.before_websocket(auth.load_current_user)
+    init_sessions(app)
     app.before_request(security.check_csrf)
     app.after_request(security.remember_csrf_cookie)
     app.after_request(_no_cache_for_pages)
+    app.after_request(add_security_headers)
 
     app.url_map.converters["id"] = IdConverter
-    for blueprint in (auth.bp, chats.bp, messages.bp, ops.bp):
+    for blueprint in (auth.bp, account.bp, chats.bp, messages.bp, ops.bp):
         app.register_blueprint(blueprint)
     init_live(app)
     register_error_handlers(app)
@@ -78,6 +74,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     app.asgi_app = BrotliMiddleware(
         app.asgi_app, quality=COMPRESSION_QUALITY, minimum_size=256, gzip_fallback=True
     )
+    if settings["VIBECHAT_PROXY_HOPS"]:
+        # The client's address and scheme as the trusted proxies saw them (hypercorn's
+        # middleware): rate limits count people, not the proxy; HTTPS is known.
+        app.asgi_app = ProxyFixMiddleware(
+            app.asgi_app, mode="legacy", trusted_hops=settings["VIBECHAT_PROXY_HOPS"]
+        )
     return app
 
 

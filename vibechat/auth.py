@@ -1,59 +1,24 @@
-"""Register, log in, log out; the current user for every request.
-
-quart-auth signs the cookie. What it carries is a random session token whose hash is a
-row in `sessions`, so logging out deletes the row and a copied cookie stops working.
-"""
+"""Register, log in, log out. Sessions themselves live in vibechat.sessions."""
 
 from __future__ import annotations
 
 from functools import wraps
 from urllib.parse import urlencode
 
-from quart import (
-    Blueprint,
-    current_app,
-    g,
-    has_request_context,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from quart_auth import AuthUser, current_user, login_user, logout_user
+from quart import Blueprint, current_app, g, redirect, render_template, request, url_for
+from quart_auth import logout_user
+from werkzeug.exceptions import TooManyRequests
 
 from vibechat import forms, queries
 from vibechat.live import events
-from vibechat.security import (
-    hash_password,
-    hash_token,
-    new_session_token,
-    safe_next,
-    verify_password,
-)
+from vibechat.rate_limits import client_address, rate_limits, retry_after
+from vibechat.security import hash_password, safe_next, verify_password
+from vibechat.sessions import start_session
 from vibechat.web import see_other
 
 bp = Blueprint("auth", __name__)
 
 LOGIN_FAILED = "That username and password do not match an account."
-
-
-async def load_current_user() -> None:
-    """Resolve the cookie to a live server-side session (before every request)."""
-    g.user = None
-    g.session_token_hash = None
-    token = current_user.auth_id
-    if not token:
-        return
-    token_hash = hash_token(token)
-    async with current_app.extensions["db"].read() as session:
-        row = await queries.session_by_token_hash(session, token_hash)
-    if row is None:
-        # Revoked or unknown: forget the cookie too (a socket cannot set cookies).
-        if has_request_context():
-            logout_user()
-        return
-    g.user = row.user
-    g.session_token_hash = token_hash
 
 
 def login_url(next_path: str | None = None) -> str:
@@ -76,12 +41,6 @@ def require_user(view):
     return wrapper
 
 
-async def _start_session(session, user_id: int) -> None:
-    token, token_hash = new_session_token()
-    await queries.create_session(session, user_id, token_hash)
-    login_user(AuthUser(token), remember=True)
-
-
 @bp.get("/")
 async def index():
     """Signed in: the chat list; otherwise the login page."""
@@ -102,6 +61,9 @@ async def register():
     form = await request.form
     values = forms.require(form, "username", "password")
     values["display_name"] = form.get("display_name", "")
+    limits = rate_limits()
+    await limits.require("register_address", client_address())
+    await limits.require("register_username", values["username"].strip().lower())
     errors: dict[str, str] = {}
     try:
         username = forms.username(values["username"])
@@ -125,7 +87,7 @@ async def register():
         if user is None:
             return await _register_again(values, {"username": "That username is taken."})
         await session.flush()
-        await _start_session(session, user.id)
+        await start_session(session, user.id)
         await session.commit()
     return see_other(url_for("chats.index"))
 
@@ -142,7 +104,7 @@ async def login_form():
     if g.user:
         return redirect(next_path)
     return await render_template(
-        "auth/login.html", values={"next": next_path}, errors={}, failed=False
+        "auth/login.html", values={"next": next_path}, errors={}, failure=None
     )
 
 
@@ -152,18 +114,33 @@ async def login():
     form = await request.form
     values = forms.require(form, "username", "password")
     next_path = safe_next(form.get("next"))
+    username_key = values["username"].strip().lower()
+    shown = {"username": values["username"], "next": next_path}
+    # Refused before the password is checked: a guesser learns nothing more, and
+    # spends none of our CPU on Argon2.
+    limits = rate_limits()
+    try:
+        await limits.require_unspent("login_username", username_key)
+        await limits.require_unspent("login_address", client_address())
+    except TooManyRequests as refusal:
+        return await _login_again(shown, refusal.description, 429, retry_after(refusal))
     db = current_app.extensions["db"]
     async with db.read() as session:
-        user = await queries.user_by_username(session, values["username"].strip())
+        user = await queries.user_by_username(session, username_key)
     # Verify outside any transaction: hashing is slow and must not hold SQLite's write lock.
     if await verify_password(user.password_hash if user else None, values["password"]):
         async with db.write() as session:
-            await _start_session(session, user.id)
+            await start_session(session, user.id)
             await session.commit()
         return see_other(next_path)
-    shown = {"username": values["username"], "next": next_path}
-    body = await render_template("auth/login.html", values=shown, errors={}, failed=True)
-    return body, 401
+    await limits.hit("login_username", username_key)
+    await limits.hit("login_address", client_address())
+    return await _login_again(shown, LOGIN_FAILED, 401)
+
+
+async def _login_again(values: dict[str, str], failure: str, status: int, headers=None):
+    body = await render_template("auth/login.html", values=values, errors={}, failure=failure)
+    return body, status, headers or {}
 
 
 @bp.post("/logout")

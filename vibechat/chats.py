@@ -82,6 +82,8 @@ async def create():
         unknown = _unknown(usernames, members)
         if unknown and "members" not in errors:
             errors["members"] = _no_such_people(unknown)
+        if "members" not in errors and len({g.user.id, *(m.id for m in members)}) > max_members():
+            errors["members"] = too_many_members()
         if errors:
             return await render_chat_list(values, errors, 422)
         chat = await queries.create_group_chat(session, g.user, title, members)
@@ -117,6 +119,14 @@ async def direct():
         names = {g.user.id: other.display_name, other.id: g.user.display_name}
         await events.chats_joined(chat, names)
     return see_other(url_for("chats.show", chat_id=chat.id))
+
+
+def max_members() -> int:
+    return current_app.config["VIBECHAT_MAX_MEMBERS"]
+
+
+def too_many_members() -> str:
+    return f"A chat can have at most {max_members()} people."
 
 
 def _unknown(usernames: list[str], users) -> list[str]:
@@ -226,6 +236,10 @@ async def add_members(chat_id: int):
             users = await queries.users_by_usernames(session, usernames)
             if unknown := _unknown(usernames, users):
                 raise forms.Invalid(_no_such_people(unknown))
+            # Counted under the owner's row lock: two adds cannot both squeeze in.
+            existing = set(await queries.member_ids_of(session, chat_id))
+            if len(existing | {user.id for user in users}) > max_members():
+                raise forms.Invalid(too_many_members())
         except forms.Invalid as error:
             return await render_members_page(chat_id, values, {"members": str(error)}, 422)
         added = await queries.add_members(session, membership.chat, users)

@@ -10,6 +10,8 @@ import sys
 from vibechat import schema
 from vibechat.config import ConfigError, database_url, load_settings
 
+HYPERCORN_CONFIG = "python:vibechat.hypercorn_config"
+
 
 def migrate(_args: argparse.Namespace) -> int:
     """Apply every pending migration to the configured database."""
@@ -25,7 +27,8 @@ def serve(args: argparse.Namespace) -> int:
     bind = f"{settings['VIBECHAT_HOST']}:{settings['VIBECHAT_PORT']}"
     # The interpreter running us has hypercorn installed beside vibechat, even when
     # the venv's bin folder is not on PATH (make run calls .venv/bin/vibechat).
-    command = [sys.executable, "-m", "hypercorn", "--bind", bind, "--access-logfile", "-"]
+    command = [sys.executable, "-m", "hypercorn", "--config", HYPERCORN_CONFIG]
+    command += ["--bind", bind, "--access-logfile", "-"]
     command.append("vibechat:create_app()")
     print(f"vibechat is at http://{bind}/ (Ctrl+C stops it)", flush=True)
     os.execv(sys.executable, command)  # noqa: S606 - replaces this process with the server

@@ -30,6 +30,43 @@ def _log_format(value: str) -> str:
     return value
 
 
+def _secure_cookies(value: str) -> bool | None:
+    """true, false, or auto (None): Secure whenever the request came over HTTPS."""
+    if value.strip().lower() == "auto":
+        return None
+    return _bool(value)
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: str) -> int:
+    """Seconds, from "90s", "30m", "12h", "14d" or a bare number of seconds."""
+    text = value.strip().lower()
+    number, unit = (text[:-1], text[-1]) if text[-1:] in DURATION_UNITS else (text, "s")
+    if not (number.isascii() and number.isdigit()) or int(number) == 0:
+        raise ValueError(f"expected a duration such as 30m, 12h or 14d, got {value!r}")
+    return int(number) * DURATION_UNITS[unit]
+
+
+def _rate(value: str) -> str:
+    """A rate in the notation of the `limits` library: "10 per 3 minutes", "30/10 seconds"."""
+    from limits import parse
+
+    try:
+        parse(value)
+    except ValueError:
+        raise ValueError(f"expected a rate such as '10 per 3 minutes', got {value!r}") from None
+    return value.strip()
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {value!r}")
+    return number
+
+
 def _origins(value: str) -> tuple[str, ...]:
     return tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
 
@@ -82,9 +119,79 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "VIBECHAT_SECURE_COOKIES",
-        False,
-        "Mark cookies `Secure`. Turn on when the app is served over HTTPS.",
+        None,
+        "`auto`: cookies are marked `Secure` whenever the request came over HTTPS (behind"
+        " a TLS proxy, set `VIBECHAT_PROXY_HOPS` so the app can tell). `true` or `false`"
+        " forces it.",
+        _secure_cookies,
+    ),
+    Setting(
+        "VIBECHAT_PROXY_HOPS",
+        0,
+        "How many reverse proxies in front of the app to trust for `X-Forwarded-For` and"
+        " `X-Forwarded-Proto` (the client address for rate limits, HTTPS for cookies and"
+        " HSTS). 0 trusts none.",
+        int,
+    ),
+    Setting(
+        "VIBECHAT_SESSION_IDLE",
+        14 * 86400,
+        "A session unused this long ends (`30m`, `12h`, `14d`; default `14d`).",
+        _duration,
+    ),
+    Setting(
+        "VIBECHAT_SESSION_LIFETIME",
+        30 * 86400,
+        "A session ends this long after sign-in however much it is used (default `30d`).",
+        _duration,
+    ),
+    Setting(
+        "VIBECHAT_RATE_LIMITS",
+        True,
+        "`off` turns every rate limit off (load tests and benchmarks only).",
         _bool,
+    ),
+    Setting(
+        "VIBECHAT_LIMIT_LOGIN_USERNAME",
+        "10 per 3 minutes",
+        "Failed sign-ins (and wrong current passwords) per username.",
+        _rate,
+    ),
+    Setting(
+        "VIBECHAT_LIMIT_LOGIN_ADDRESS",
+        "30 per 3 minutes",
+        "Failed sign-ins per client address.",
+        _rate,
+    ),
+    Setting(
+        "VIBECHAT_LIMIT_REGISTER_ADDRESS",
+        "20 per hour",
+        "Sign-up attempts per client address.",
+        _rate,
+    ),
+    Setting(
+        "VIBECHAT_LIMIT_REGISTER_USERNAME",
+        "10 per 3 minutes",
+        "Sign-up attempts per requested username.",
+        _rate,
+    ),
+    Setting(
+        "VIBECHAT_LIMIT_MESSAGES",
+        "30 per 10 seconds",
+        "Messages posted (and edited) per person.",
+        _rate,
+    ),
+    Setting(
+        "VIBECHAT_LIMIT_SOCKET_FRAMES",
+        "20 per 10 seconds",
+        "Frames a page may send on its socket (typing notices); the excess is ignored.",
+        _rate,
+    ),
+    Setting(
+        "VIBECHAT_MAX_MEMBERS",
+        1000,
+        "Most people one chat can hold.",
+        _positive,
     ),
     Setting(
         "VIBECHAT_WS_QUEUE",

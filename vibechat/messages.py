@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from quart import Blueprint, abort, g, render_template, request, url_for
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, TooManyRequests
 
 from vibechat import forms, queries
 from vibechat.auth import require_user
 from vibechat.chats import db, mark_read_up_to, member_or_404, render_chat_page
 from vibechat.live import events
 from vibechat.models import Chat, Message
+from vibechat.rate_limits import rate_limits, retry_after
 from vibechat.web import is_htmx, see_other
 
 bp = Blueprint("messages", __name__)
@@ -65,9 +66,13 @@ async def create(chat_id: int):
         body = forms.body(values["body"])
         client_token = forms.client_token(values["client_token"])
     except forms.Invalid as error:
-        async with db().read() as session:
-            await member_or_404(session, chat_id)
         return await render_chat_page(chat_id, values, {"body": str(error)}, 422)
+    try:
+        await rate_limits().require("messages", str(g.user.id))
+    except TooManyRequests as refusal:
+        # The composer comes back with the text kept; app.js waits Retry-After and resends.
+        page, status = await render_chat_page(chat_id, values, {"body": refusal.description}, 429)
+        return page, status, retry_after(refusal)
     async with db().write() as session:
         membership = await member_or_404(session, chat_id, lock=True)
         message, created = await queries.post_message(
@@ -142,6 +147,7 @@ async def edit(chat_id: int, seq: int):
     """Change the text of your message."""
     form = await request.form
     values = forms.require(form, "body")
+    await rate_limits().require("messages", str(g.user.id))
     async with db().write() as session:
         chat, message = await _own_message(session, chat_id, seq, lock=True)
         try:

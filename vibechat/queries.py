@@ -7,6 +7,7 @@ Chats are always looked up through the reader's memberships, so "not yours" and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -67,6 +68,40 @@ async def session_by_token_hash(session: AsyncSession, token_hash: str) -> Sessi
 
 async def delete_session(session: AsyncSession, token_hash: str) -> None:
     await session.execute(delete(Session).where(Session.token_hash == token_hash))
+
+
+async def touch_session(session: AsyncSession, session_id: int, now: datetime) -> None:
+    await session.execute(update(Session).where(Session.id == session_id).values(last_seen_at=now))
+
+
+async def delete_other_sessions(session: AsyncSession, user_id: int, keep_hash: str) -> list[str]:
+    """End every session of a person but one; return the token hashes that ended."""
+    ended = list(
+        await session.scalars(
+            delete(Session)
+            .where(Session.user_id == user_id, Session.token_hash != keep_hash)
+            .returning(Session.token_hash)
+        )
+    )
+    return ended
+
+
+async def delete_stale_sessions(
+    session: AsyncSession, user_id: int, idle_before: datetime, started_before: datetime
+) -> None:
+    """Forget a person's sessions that have run out, so the table does not grow forever."""
+    await session.execute(
+        delete(Session).where(
+            Session.user_id == user_id,
+            (Session.last_seen_at < idle_before) | (Session.created_at < started_before),
+        )
+    )
+
+
+async def set_password(session: AsyncSession, user_id: int, password_hash: str) -> None:
+    await session.execute(
+        update(User).where(User.id == user_id).values(password_hash=password_hash)
+    )
 
 
 # -- chats -------------------------------------------------------------------------------

@@ -125,6 +125,12 @@ async def check_csrf() -> None:
         raise Forbidden("The form has expired or was not sent from this page. Please try again.")
 
 
+def cookies_secure() -> bool:
+    """Whether cookies get `Secure`: as configured, or (auto) when this came over HTTPS."""
+    configured = current_app.config["VIBECHAT_SECURE_COOKIES"]
+    return request.is_secure if configured is None else configured
+
+
 def remember_csrf_cookie(response):
     """Send the anonymous CSRF cookie when this request created one."""
     value = getattr(g, "new_csrf_cookie", None)
@@ -134,7 +140,7 @@ def remember_csrf_cookie(response):
             value,
             httponly=True,
             samesite="Lax",
-            secure=current_app.config["VIBECHAT_SECURE_COOKIES"],
+            secure=cookies_secure(),
             path="/",
         )
     return response

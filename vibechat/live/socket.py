@@ -6,21 +6,27 @@ queue onto the socket, a receiver for the small JSON the page sends (typing), an
 watch for the end. A client that cannot keep up overflows its queue and is closed
 with 1013 (try again later); the page reconnects and catches up from the database.
 Nobody else waits for it, because publishing only ever puts frames on queues. A
-socket whose session logs out is closed with 1008.
+socket whose session logs out or runs out is closed with 1008. Frames from the page
+beyond VIBECHAT_LIMIT_SOCKET_FRAMES, or larger than MAX_CLIENT_FRAME, are ignored;
+hypercorn closes the socket (1009) on anything over its websocket_max_message_size.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
+from datetime import datetime
 
 from quart import Blueprint, abort, current_app, g, websocket
 
 from vibechat import queries
 from vibechat.live import events
 from vibechat.live.frames import chat_topic, open_envelope, user_topic
+from vibechat.models import utcnow
+from vibechat.rate_limits import rate_limits
 from vibechat.security import is_same_origin
 
 bp = Blueprint("live", __name__)
@@ -29,15 +35,26 @@ log = logging.getLogger(__name__)
 SLOW_CLIENT = 1013  # "Try Again Later": htmx's ws extension reconnects on it
 SESSION_ENDED = 1008  # "Policy Violation": logged out; the page must not reconnect
 MAX_CLIENT_FRAME = 1024  # the page only ever sends small JSON
+_connection_ids = itertools.count(1)
 
 
 class Connection:
     """One open socket: what it is subscribed to, and its outgoing queue."""
 
-    def __init__(self, live, user, session_hash: str, chat_ids: set[int], queue_size: int):
+    def __init__(
+        self,
+        live,
+        user,
+        session_hash: str,
+        session_expires_at: datetime,
+        chat_ids: set[int],
+        queue_size: int,
+    ):
         self.live = live
         self.user = user
         self.session_hash = session_hash
+        self.session_expires_at = session_expires_at
+        self.key = str(next(_connection_ids))  # for the per-connection frame limit
         self.chat_ids = set(chat_ids)
         self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
         self.closing = asyncio.Event()
@@ -100,9 +117,10 @@ class Connection:
             await websocket.send(await self.queue.get())
 
     async def receive_notices(self) -> None:
+        limits = rate_limits()
         while True:
             raw = await websocket.receive()
-            if len(raw) > MAX_CLIENT_FRAME:
+            if not await limits.hit("socket_frames", self.key) or len(raw) > MAX_CLIENT_FRAME:
                 continue
             try:
                 notice = json.loads(raw)
@@ -121,11 +139,17 @@ class Connection:
                 await events.typing_changed(chat_id)
                 self.live.expire_typing_later(chat_id)
 
+    async def end_with_session(self) -> None:
+        """A socket outlives no session: close it when the session's lifetime is up."""
+        await asyncio.sleep((self.session_expires_at - utcnow()).total_seconds())
+        self.close(SESSION_ENDED)
+
     async def run(self) -> None:
         tasks = [
             asyncio.create_task(self.send_frames()),
             asyncio.create_task(self.receive_notices()),
             asyncio.create_task(self.closing.wait()),
+            asyncio.create_task(self.end_with_session()),
         ]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -156,7 +180,12 @@ async def socket():
     async with current_app.extensions["db"].read() as session:
         chat_ids = set(await queries.chat_ids_of(session, g.user.id))
     connection = Connection(
-        live, g.user, g.session_token_hash, chat_ids, current_app.config["VIBECHAT_WS_QUEUE"]
+        live,
+        g.user,
+        g.session_token_hash,
+        g.session_expires_at,
+        chat_ids,
+        current_app.config["VIBECHAT_WS_QUEUE"],
     )
     # Subscribe before accepting: anything committed after the page's catch-up
     # request starts is then certain to arrive live.

@@ -1,0 +1,56 @@
+"""The signed-in person's own account: changing the password."""
+
+from __future__ import annotations
+
+from quart import Blueprint, current_app, g, render_template, request, url_for
+
+from vibechat import forms, queries
+from vibechat.auth import require_user
+from vibechat.live import events
+from vibechat.rate_limits import rate_limits
+from vibechat.security import hash_password, verify_password
+from vibechat.web import see_other
+
+bp = Blueprint("account", __name__)
+
+WRONG_PASSWORD = "That is not your current password."  # noqa: S105 - a message, not a secret
+
+
+@bp.get("/account/password")
+@require_user
+async def password_form():
+    """The password-change form."""
+    changed = request.args.get("changed") == "1"
+    return await render_template("account/password.html", values={}, errors={}, changed=changed)
+
+
+@bp.post("/account/password")
+@require_user
+async def change_password():
+    """Check the current password, store the new one, end every other session."""
+    form = await request.form
+    values = forms.require(form, "current_password", "new_password")
+    # A wrong current password is a failed sign-in: the same limit guards both.
+    limits = rate_limits()
+    await limits.require_unspent("login_username", g.user.username_key)
+    errors: dict[str, str] = {}
+    if not await verify_password(g.user.password_hash, values["current_password"]):
+        await limits.hit("login_username", g.user.username_key)
+        errors["current_password"] = WRONG_PASSWORD
+    try:
+        new_password = forms.new_password(values["new_password"], for_username=g.user.username)
+    except forms.Invalid as error:
+        errors["new_password"] = str(error)
+    if errors:
+        page = await render_template(
+            "account/password.html", values={}, errors=errors, changed=False
+        )
+        return page, 422
+    password_hash = await hash_password(new_password)
+    async with current_app.extensions["db"].write() as session:
+        await queries.set_password(session, g.user.id, password_hash)
+        ended = await queries.delete_other_sessions(session, g.user.id, g.session_token_hash)
+        await session.commit()
+    for token_hash in ended:
+        await events.session_ended(g.user.id, token_hash)
+    return see_other(url_for("account.password_form", changed=1))

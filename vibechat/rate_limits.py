@@ -1,0 +1,123 @@
+"""Rate limits: how many tries an address, a username or a person gets.
+
+The counting is the `limits` library's (the one behind Flask-Limiter): a moving window
+per key, kept in this process's memory, or in Redis when VIBECHAT_REDIS_URL is set so
+that every worker and host shares one count. A spent limit is a 429 with Retry-After.
+Socket frames are counted per connection, which lives in one process, so they always
+use memory: no network round trip per typing notice.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+from quart import current_app, request
+from werkzeug.exceptions import TooManyRequests
+
+log = logging.getLogger(__name__)
+
+# Each limit: the setting that holds its rate.
+LIMITS = {
+    "login_username": "VIBECHAT_LIMIT_LOGIN_USERNAME",
+    "login_address": "VIBECHAT_LIMIT_LOGIN_ADDRESS",
+    "register_address": "VIBECHAT_LIMIT_REGISTER_ADDRESS",
+    "register_username": "VIBECHAT_LIMIT_REGISTER_USERNAME",
+    "messages": "VIBECHAT_LIMIT_MESSAGES",
+    "socket_frames": "VIBECHAT_LIMIT_SOCKET_FRAMES",
+}
+
+
+def shared_storage(settings: Mapping[str, Any]) -> Storage:
+    """Redis (through redis-py) when configured, so workers share counts; else memory."""
+    url = settings.get("VIBECHAT_REDIS_URL")
+    if url:
+        return RedisStorage(
+            f"async+{url}", implementation="redispy", key_prefix="vibechat", wrap_exceptions=True
+        )
+    return MemoryStorage()
+
+
+class RateLimits:
+    """The app's limits, keyed by name (see LIMITS)."""
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.enabled: bool = settings["VIBECHAT_RATE_LIMITS"]
+        self.items: dict[str, RateLimitItem] = {
+            name: parse(settings[setting]) for name, setting in LIMITS.items()
+        }
+        self.shared = MovingWindowRateLimiter(shared_storage(settings))
+        self.local = MovingWindowRateLimiter(MemoryStorage())
+
+    def _limiter(self, name: str) -> MovingWindowRateLimiter:
+        return self.local if name == "socket_frames" else self.shared
+
+    async def hit(self, name: str, key: str) -> bool:
+        """Count one try; False when the limit was already spent (the try is refused)."""
+        if not self.enabled:
+            return True
+        try:
+            return await self._limiter(name).hit(self.items[name], name, key)
+        except StorageError:
+            # Redis is away: let people in rather than lock everyone out.
+            log.warning("rate limit %s not counted: storage unavailable", name)
+            return True
+
+    async def spent(self, name: str, key: str) -> bool:
+        """Whether one more try would be refused, without counting one."""
+        if not self.enabled:
+            return False
+        try:
+            return not await self._limiter(name).test(self.items[name], name, key)
+        except StorageError:
+            log.warning("rate limit %s not checked: storage unavailable", name)
+            return False
+
+    async def retry_after(self, name: str, key: str) -> int:
+        """Whole seconds until the oldest counted try leaves the window."""
+        stats = await self._limiter(name).get_window_stats(self.items[name], name, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def refuse(self, name: str, key: str) -> TooManyRequests:
+        seconds = await self.retry_after(name, key)
+        return TooManyRequests(
+            f"Too many tries. Please wait {_spoken(seconds)} and try again.",
+            retry_after=seconds,
+        )
+
+    async def require(self, name: str, key: str) -> None:
+        """Count a try, or raise 429 when the limit is spent."""
+        if not await self.hit(name, key):
+            raise await self.refuse(name, key)
+
+    async def require_unspent(self, name: str, key: str) -> None:
+        """Raise 429 when the limit is spent; count nothing (failures are counted later)."""
+        if await self.spent(name, key):
+            raise await self.refuse(name, key)
+
+
+def _spoken(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
+def retry_after(refusal: TooManyRequests) -> dict[str, str]:
+    """The Retry-After header of a refusal, for a view that answers it with a form."""
+    return {"Retry-After": str(refusal.retry_after)}
+
+
+def rate_limits() -> RateLimits:
+    return current_app.extensions["rate_limits"]
+
+
+def client_address() -> str:
+    """The client's address (the proxy's unless VIBECHAT_PROXY_HOPS trusts it)."""
+    return request.remote_addr or "unknown"
