@@ -279,6 +279,17 @@ def members(page: Page, world: World) -> None:
         expect(page.get_by_role("button", name=button, exact=True)).to_be_visible()
 
 
+def password_refused(page: Page, world: World) -> None:
+    """A wrong current password: the form comes back (422) with the error by its field.
+    Only refusals here: a real change would end the other contexts' shared session."""
+    visit(page, "/account/password")
+    page.get_by_label("Current password", exact=True).fill("not the password")
+    page.get_by_label("New password", exact=True).fill("short")
+    submit_and_expect(page, "Change password", 422)
+    expect(page.locator(".field-invalid")).to_have_count(2)
+    expect(page).to_have_title(re.compile(r"^Error: "))
+
+
 PAGES: dict[str, tuple[bool, Callable[[Page, World], None]]] = {
     # name: (signed in, how to get there)
     "register": (False, lambda page, world: visit(page, "/register")),
@@ -288,6 +299,8 @@ PAGES: dict[str, tuple[bool, Callable[[Page, World], None]]] = {
     "chat-list": (True, chat_list),
     "chat": (True, chat),
     "members": (True, members),
+    "password": (True, lambda page, world: visit(page, "/account/password")),
+    "password-422": (True, password_refused),
     "edit": (True, lambda page, w: visit(page, f"/chats/{w.chat}/messages/{w.alice_seq}/edit")),
     "older": (True, lambda page, w: visit(page, f"/chats/{w.chat}/messages?before=60")),
     "404": (True, lambda page, w: visit(page, "/chats/999999", 404)),

@@ -21,6 +21,7 @@ SIGNED_IN = {
     "chats": "/chats",
     "chat": f"/chats/{WATERCOOLER}",
     "members": f"/chats/{WATERCOOLER}/members",
+    "password": "/account/password",
     "older": f"/chats/{WATERCOOLER}/messages?before=20",
     "edit": f"/chats/{WATERCOOLER}/messages/1/edit",
     "not-found": "/chats/999999",
