@@ -132,6 +132,14 @@ async def test_wrong_credentials_get_one_generic_401(people, alice, db, username
         ("/\\evil.example", "/chats"),
         ("javascript:alert(1)", "/chats"),
         ("chats", "/chats"),
+        # Everything but printable ASCII: it would go into the Location header raw
+        # (a NUL made hypercorn answer 500 after the session was stored).
+        ("/ok\x00", "/chats"),
+        ("/ok\x01", "/chats"),
+        ("/ok\x7f", "/chats"),
+        ("/café", "/chats"),
+        ("/a b", "/chats"),
+        ("/ok\r\nSet-Cookie: x=1", "/chats"),
     ],
 )
 async def test_login_next_only_leads_to_same_site_paths(people, alice, next_path, expected):

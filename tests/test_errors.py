@@ -44,6 +44,9 @@ async def test_a_wrong_method_is_405_with_allow(alice):
         "/chats/2147483648",
         "/chats/0",
         "/chats/-1",
+        "/chats/01",  # one URL per chat: no leading zeros
+        "/chats/\u0661",  # ARABIC-INDIC DIGIT ONE is a digit to \\d, not to us
+        "/chats/\uff11",  # FULLWIDTH DIGIT ONE
         "/chats/1/messages/99999999999999999999/edit",
         "/style/mine-99999999999999999999.css",
     ],

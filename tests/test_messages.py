@@ -192,6 +192,16 @@ async def test_a_bad_message_is_not_stored_and_the_text_is_kept(
     assert await snapshot(db) == before
 
 
+async def test_a_refused_post_does_not_mark_the_chat_read(alice, bob, db, watercooler):
+    """The chat page that comes back with the error is not a visit (found by fuzzing)."""
+    await send(alice, watercooler, "hi")
+    before = await snapshot(db)
+    response = await send(bob, watercooler, "x" * 4001)
+    assert response.status_code == 422
+    assert await last_read_seq(db, watercooler, "bob") == 0
+    assert await snapshot(db) == before
+
+
 async def test_posting_without_a_body_field_is_malformed(alice, db, watercooler):
     before = await snapshot(db)
     response = await alice.post(f"/chats/{watercooler}/messages", {"client_token": "t"})

@@ -159,7 +159,8 @@ async def render_chat_page(chat_id: int, values=None, errors=None, status: int =
         messages = await queries.latest_messages(session, chat_id)
         members = await queries.members_of(session, chat_id)
         names = await queries.chat_names(session, [membership.chat], g.user)
-    if messages:
+    if messages and status == 200:
+        # Read when shown as asked; a form sent back with an error is not a visit.
         await mark_read_up_to(membership, messages[-1].seq)
     online = online_among(members)
     body = await render_template(

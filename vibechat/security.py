@@ -153,6 +153,7 @@ def safe_next(target: str | None, default: str = "/chats") -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/"):
         return default
-    if target.startswith(("//", "/\\")) or any(c in target for c in "\r\n\\"):
+    if target.startswith("//") or not all("!" <= c <= "~" for c in target) or "\\" in target:
+        # Only printable ASCII: it goes into a Location header as it is.
         return default
     return target

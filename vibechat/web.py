@@ -13,6 +13,10 @@ MAX_ID = 2**31 - 1
 class IdConverter(IntegerConverter):
     """`<id:name>` in a route: a whole number from 1 to MAX_ID, else the route does not match."""
 
+    # ASCII digits without leading zeros: one URL per id (werkzeug's \\d would also take
+    # "01" or Arabic-Indic digits for the same chat).
+    regex = r"[1-9][0-9]*"
+
     def __init__(self, url_map) -> None:
         super().__init__(url_map, min=1, max=MAX_ID)
 
