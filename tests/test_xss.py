@@ -1,0 +1,1023 @@
+"""XSS: hostile text in every place people type, rendered everywhere it is shown.
+
+A corpus of payloads (script and style tags, event handlers, `javascript:` URLs, SVG and
+MathML, frames and embeds, template syntax for Jinja and others, htmx attributes, broken
+markup) goes into message bodies, edits, display names, chat titles, and the username,
+title and member fields of forms that are refused and shown again.
+
+1. HTTP (Quart's test client): two twin chats are built the same way, one from the
+   payloads and one from harmless text. Every rendering of the payload chat (the full
+   page, the older-messages fragment and page, the `?after=` and `?since=` catch-up as
+   fragment and page, the live frames a socket receives, the edit form, the members
+   page, the chat list, direct chats) must have exactly the elements and attribute
+   names of its harmless twin, no script of its own, no `on*` attribute, no htmx or ws
+   attribute the app does not put there itself, no `javascript:` URL, and must show
+   every payload as text, character for character (so `{{ 7*7 }}` stays `{{ 7*7 }}`).
+2. Chromium: tests/test_xss_browser.py puts the same corpus in front of a real browser.
+
+Each payload names its own number: `window.__xss=N`, `alert(N)`, `/xss-probe-N`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+
+import jinja2
+import jinja2.sandbox
+import pytest
+from jinja2.filters import do_truncate
+from quart.testing.connections import WebsocketDisconnectError
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+from sqlalchemy import func, select
+
+from tests.conftest import (
+    PASSWORD,
+    app_config,
+    create_chat,
+    foreign_scripts,
+    html,
+    send,
+    snapshot,
+    user_id,
+)
+from vibechat import create_app, forms
+from vibechat.models import User
+
+HTMX = {"HX-Request": "true"}
+OWN_ORIGIN = "http://localhost"
+RECEIVE_TIMEOUT = 5.0
+
+# -- the corpus ----------------------------------------------------------------------------
+
+# (class, payload); "§" becomes the payload's number.
+RAW_PAYLOADS: list[tuple[str, str]] = [
+    # <script> in every disguise
+    ("script", "<script>window.__xss=§</script>"),
+    ("script", "<script>alert(§)</script>"),
+    ("script", "<SCRIPT SRC=/xss-probe-§.js></SCRIPT>"),
+    ("script", '<script src="data:text/javascript,window.__xss=§"></script>'),
+    ("script", '<script type="module">import("/xss-probe-§.js")</script>'),
+    ("script", "</textarea><script>window.__xss=§</script>"),
+    ("script", "</title><script>document.title='pwned§'</script>"),
+    ("script", "\"><script>fetch('/xss-probe-§')</script>"),
+    ("script", "'><script>alert(§)</script>"),
+    ("script", "</p></li></ol><script>window.__xss=§</script>"),
+    ("script", "<scr<script>ipt>alert(§)</scr</script>ipt>"),
+    ("script", "<!--<script>--><script>alert(§)</script>"),
+    ("script", "<scr\u200dipt>alert(§)</scr\u200dipt>"),
+    ("script", "line one\n<script>window.__xss=§</script>\n\tline three"),
+    ("script", "a\u2028<script>alert(§)</script>\u2029b"),
+    # style: requests, defacement
+    ("style", "<style>body{background:url(/xss-probe-§)}</style>"),
+    ("style", "<style>@import '/xss-probe-§.css';</style>"),
+    ("style", "<style>*{display:none!important}</style>"),
+    ("style", "<link rel=stylesheet href=/xss-probe-§.css>"),
+    ("style", '<p style="background-image:url(/xss-probe-§)">styled §</p>'),
+    ("style", '<div style="position:fixed;inset:0;background:red">cover §</div>'),
+    # event handlers
+    ("event", "<img src=x onerror=alert(§)>"),
+    ("event", '<img src="/xss-probe-§" onerror="window.__xss=§">'),
+    ("event", "<img src=x:alert(§) onerror=eval(src)>"),
+    ("event", "<body onload=alert(§)>"),
+    ("event", "<body onpageshow=window.__xss=§>"),
+    ("event", '<details open ontoggle="window.__xss=§">'),
+    ("event", '<input autofocus onfocus="alert(§)">'),
+    ("event", '<video><source onerror="alert(§)"></video>'),
+    ("event", "<audio src=x onerror=alert(§)>"),
+    ("event", '<marquee onstart="alert(§)">§</marquee>'),
+    ("event", "<x contenteditable autofocus onfocusin=alert(§)>edit me</x>"),
+    ("event", '<div onpointerover="alert(§)" style="position:fixed;inset:0">§</div>'),
+    ("event", '" onmouseover="alert(§)" x="'),
+    ("event", "' autofocus onfocus='alert(§)' x='"),
+    ("event", "<object data=x onerror=alert(§)></object>"),
+    # javascript: (and friends) URLs
+    ("javascript-url", '<a href="javascript:alert(§)">click me</a>'),
+    ("javascript-url", '<a href="JaVaScRiPt:window.__xss=§">mixed case</a>'),
+    ("javascript-url", '<a href="jav&#x09;ascript:alert(§)">entity tab</a>'),
+    ("javascript-url", '<a href="jav\tascript:alert(§)">real tab</a>'),
+    (
+        "javascript-url",
+        '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(§)">e</a>',
+    ),
+    ("javascript-url", "javascript:alert(§)"),
+    ("javascript-url", "[click me](javascript:alert(§))"),
+    ("javascript-url", '<form action="javascript:alert(§)"><button>send</button></form>'),
+    ("javascript-url", '<button formaction="javascript:alert(§)">go</button>'),
+    ("javascript-url", '<a href="data:text/html,<script>alert(§)</script>">data url</a>'),
+    ("javascript-url", '<a href="vbscript:msgbox(§)">vbscript</a>'),
+    # SVG and MathML
+    ("svg", "<svg onload=alert(§)>"),
+    ("svg", "<svg/onload=window.__xss=§//"),
+    ("svg", "<svg><script>window.__xss=§</script></svg>"),
+    ("svg", '<svg><animate onbegin="alert(§)" attributeName=x dur=1s>'),
+    ("svg", '<svg><a xlink:href="javascript:alert(§)"><text x=9 y=9>svg link</text></a></svg>'),
+    ("svg", '<svg><image href="/xss-probe-§.svg"/></svg>'),
+    ("svg", "<svg><foreignObject><iframe src=/xss-probe-§></iframe></foreignObject></svg>"),
+    ("svg", '<math><a xlink:href="javascript:alert(§)">math link</a></math>'),
+    ("svg", "<math><mtext><table><mglyph><style><img src=x onerror=alert(§)>"),
+    # frames, embeds and the document's head
+    ("frame", '<iframe src="/xss-probe-§"></iframe>'),
+    ("frame", '<iframe src="javascript:parent.__xss=§"></iframe>'),
+    ("frame", '<iframe srcdoc="<script>parent.__xss=§</script>"></iframe>'),
+    ("frame", '<object data="/xss-probe-§"></object>'),
+    ("frame", '<embed src="/xss-probe-§">'),
+    ("frame", "<frameset><frame src=/xss-probe-§></frameset>"),
+    ("frame", '<base href="/xss-probe-§/">'),
+    ("frame", '<meta http-equiv="refresh" content="0;url=/xss-probe-§">'),
+    ("frame", "<template><img src=x onerror=alert(§)></template>"),
+    ("frame", '<noscript><p title="</noscript><img src=x onerror=alert(§)>">'),
+    ("frame", '<img src="/xss-probe-§">'),
+    # template syntax: Jinja and others must come out literally
+    ("template", "{{ 7*7 }}"),
+    ("template", "{{7*7}} §"),
+    ("template", "{% if true %}pwned§{% endif %}"),
+    ("template", "{{ config }}"),
+    ("template", "{{ ''.__class__.__mro__[1].__subclasses__() }}"),
+    ("template", "{{ request.application.__globals__.__builtins__ }}"),
+    ("template", "{{ self._TemplateReference__context }}"),
+    ("template", "{%raw%}{{ 7*7 }}{%endraw%}"),
+    ("template", "{# a Jinja comment #}visible §"),
+    ("template", "${7*7}"),
+    ("template", "${alert(§)}"),
+    ("template", "`${document.title='pwned§'}`"),
+    ("template", "#{7*7} <%= 7*7 %>"),
+    ("template", "{{constructor.constructor('alert(§)')()}}"),
+    # htmx and its ws extension: attributes smuggled into user text
+    ("htmx", '<div hx-get="/xss-probe-§" hx-trigger="load">htmx load</div>'),
+    ("htmx", '<a hx-post="/xss-probe-§" hx-trigger="load">post on load</a>'),
+    ("htmx", '<div data-hx-get="/xss-probe-§" data-hx-trigger="load">data-hx</div>'),
+    ("htmx", '<img src=x hx-on:error="window.__xss=§">'),
+    ("htmx", '<div hx-on::load="window.__xss=§">hx-on::load</div>'),
+    ("htmx", '<div hx-on:htmx:load="alert(§)">hx-on:htmx:load</div>'),
+    ("htmx", '<div hx-get="/xss-probe-§" hx-trigger="every 1s">poll</div>'),
+    ("htmx", '<div hx-get="/xss-probe-§" hx-trigger="revealed">revealed</div>'),
+    ("htmx", '<div hx-get="/xss-probe-§" hx-trigger="load[window.__xss=§]">filter</div>'),
+    ("htmx", "<div hx-get=\"/xss-probe-§\" hx-trigger=load hx-vals='js:{a:alert(§)}'>v</div>"),
+    ("htmx", '<div hx-swap-oob="true" id="messages">the log is mine §</div>'),
+    ("htmx", '<p hx-swap-oob="beforeend:#messages"><b hx-get="/xss-probe-§">oob</b></p>'),
+    ("htmx", '<div hx-ext="ws" ws-connect="/xss-probe-§">ws</div>'),
+    ("htmx", '<form ws-send hx-trigger="load">ws-send §</form>'),
+    ("htmx", '"><div hx-get="/xss-probe-§" hx-trigger="load">attribute breakout</div>'),
+    ("htmx", '<div hx-get="/xss-probe-§" hx-trigger="mouseover">hover</div>'),
+    ("htmx", '<button hx-post="/chats/1/leave?xss-probe-§" hx-trigger="load">leave</button>'),
+    ("htmx", '<div hx-boost="true"><a href="/xss-probe-§">boosted</a></div>'),
+    ("htmx", '<htmx hx-get="/xss-probe-§" hx-trigger="load delay:10ms" hx-target="body">'),
+    ("htmx", '<li id="msg-1-9999" data-seq="9999" hx-swap-oob="true">forged §</li>'),
+    # text that looks escaped already, and markup that is merely odd
+    ("encoding", "&lt;script&gt;alert(§)&lt;/script&gt;"),
+    ("encoding", "&#60;img src=x onerror=alert(§)&#62;"),
+    ("encoding", "\\u003cscript\\u003ealert(§)\\u003c/script\\u003e"),
+    ("encoding", "\uff1cscript\uff1ealert(§)\uff1c/script\uff1e"),
+    ("encoding", "<![CDATA[<script>alert(§)</script>]]>"),
+    ("encoding", "<xmp><script>alert(§)</script></xmp>"),
+    ("encoding", "<plaintext><script>alert(§)</script>"),
+    ("encoding", "<!-- an unclosed comment §"),
+    ("encoding", "<b>bold §</b> <i>and</i> <u>more</u>"),
+]
+
+
+@dataclass(frozen=True)
+class Payload:
+    number: int
+    kind: str
+    text: str
+
+    @property
+    def body(self) -> str:
+        """As a message body is stored: line endings normalised, ends trimmed."""
+        return self.text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+    @property
+    def one_line(self) -> str:
+        """As a title or display name is stored: runs of white space become one space."""
+        return " ".join(self.text.split())
+
+    def __str__(self) -> str:
+        return f"payload {self.number} ({self.kind}) {self.text!r}"
+
+
+PAYLOADS = [
+    Payload(number, kind, text.replace("§", str(number)))
+    for number, (kind, text) in enumerate(RAW_PAYLOADS, 1)
+]
+NAME_PAYLOADS = [p for p in PAYLOADS if len(p.one_line) <= forms.DISPLAY_NAME_MAX]
+TITLE_PAYLOADS = [p for p in PAYLOADS if len(p.one_line) <= forms.TITLE_MAX]
+
+
+def test_the_corpus_is_big_and_covers_every_class():
+    kinds = Counter(p.kind for p in PAYLOADS)
+    assert len(PAYLOADS) >= 50
+    assert len({p.text for p in PAYLOADS}) == len(PAYLOADS), "a payload is listed twice"
+    assert set(kinds) == {
+        "script",
+        "style",
+        "event",
+        "javascript-url",
+        "svg",
+        "frame",
+        "template",
+        "htmx",
+        "encoding",
+    }
+    assert all(count >= 5 for count in kinds.values()), kinds
+    # Every class reaches display names and titles too, not only message bodies.
+    assert {p.kind for p in NAME_PAYLOADS} == set(kinds)
+    assert len(NAME_PAYLOADS) >= 50 and len(TITLE_PAYLOADS) >= 60
+    for p in PAYLOADS:
+        assert forms.body(p.text) == p.body
+        with pytest.raises(forms.Invalid):
+            forms.username(p.text)
+    for p in NAME_PAYLOADS:
+        assert forms.display_name(p.text, "fallback") == p.one_line
+    for p in TITLE_PAYLOADS:
+        assert forms.title(p.text) == p.one_line
+
+
+# -- what "inert" means --------------------------------------------------------------------
+
+URL_ATTRIBUTES = frozenset(
+    {
+        "action",
+        "background",
+        "code",
+        "codebase",
+        "data",
+        "formaction",
+        "href",
+        "lowsrc",
+        "ping",
+        "poster",
+        "src",
+        "srcdoc",
+        "xlink:href",
+    }
+)
+HOSTILE_SCHEMES = ("javascript:", "vbscript:", "data:text/html", "data:image/svg", "livescript:")
+ACTIVE_PREFIXES = ("hx-", "data-hx-", "ws-", "data-ws-")
+# Elements that carry script, load something or change the document: the harmless twin
+# has a fixed number of each (mostly none); a payload may add none.
+RISKY_TAGS = frozenset(
+    {
+        "audio",
+        "base",
+        "embed",
+        "frame",
+        "frameset",
+        "iframe",
+        "image",
+        "img",
+        "link",
+        "math",
+        "meta",
+        "noscript",
+        "object",
+        "script",
+        "source",
+        "style",
+        "svg",
+        "template",
+        "video",
+    }
+)
+
+
+def root_of(tree: LexborHTMLParser | LexborNode) -> LexborNode:
+    return tree.root if isinstance(tree, LexborHTMLParser) else tree
+
+
+def elements(tree: LexborHTMLParser | LexborNode) -> Iterator[LexborNode]:
+    """Every element (and comment) in the tree, the root included."""
+    yield from root_of(tree).traverse(include_text=False)
+
+
+def shape(tree) -> Counter:
+    """The markup without its text and attribute values: which elements, with which
+    attribute names, how often (comments count too)."""
+    return Counter((node.tag, tuple(sorted(node.attributes))) for node in elements(tree))
+
+
+def active_attributes(tree) -> set[tuple[str, str]]:
+    return {
+        (node.tag, name)
+        for node in elements(tree)
+        for name in node.attributes
+        if name.lower().startswith(ACTIVE_PREFIXES)
+    }
+
+
+def url_scheme(value: str) -> str:
+    """What a browser takes the URL's scheme to be: leading white space and control
+    characters go, and tabs and newlines anywhere are ignored."""
+    value = re.sub(r"[\t\n\r]", "", value)
+    return re.sub(r"^[\x00-\x20]+", "", value).lower()
+
+
+def hostile_markup(tree) -> list[str]:
+    """Markup that runs or loads something, wherever it came from."""
+    found = []
+    for node in elements(tree):
+        for name, value in node.attributes.items():
+            lowered = name.lower()
+            if lowered.startswith("on"):
+                found.append(f"<{node.tag} {name}={value!r}>: an event handler")
+            if lowered in URL_ATTRIBUTES and url_scheme(value or "").startswith(HOSTILE_SCHEMES):
+                found.append(f"<{node.tag} {name}={value!r}>: a script URL")
+            if lowered == "style":
+                found.append(f"<{node.tag} style={value!r}>: an inline style")
+    root = root_of(tree)
+    if isinstance(tree, LexborHTMLParser) or root.tag == "html":
+        scripts = foreign_scripts(root)
+    else:
+        scripts = [node for node in elements(root) if node.tag == "script"]
+    found += [f"a script of its own: {node.html[:120]!r}" for node in scripts]
+    return found
+
+
+def assert_inert(rendered, twin, where: str) -> None:
+    """`rendered` (with payloads) has exactly the markup of `twin` (the same thing
+    rendered from harmless text): no element, attribute or comment more or less. And,
+    checked on its own so that the message says why: nothing that runs or loads."""
+    problems = hostile_markup(rendered)
+    extra = active_attributes(rendered) - active_attributes(twin)
+    problems += [f"<{tag} {name}> is not one of the app's own" for tag, name in sorted(extra)]
+    mine, theirs = shape(rendered), shape(twin)
+    for tag in sorted(RISKY_TAGS):
+        have = sum(n for (t, _), n in mine.items() if t == tag)
+        want = sum(n for (t, _), n in theirs.items() if t == tag)
+        if have > want:
+            problems.append(f"{have - want} <{tag}> more than the harmless twin")
+    more, fewer = mine - theirs, theirs - mine
+    if more or fewer:
+        problems.append(
+            "the markup differs from its harmless twin:"
+            f" more {sorted(more.items())[:8]}, fewer {sorted(fewer.items())[:8]}"
+        )
+    assert not problems, f"{where}:\n  " + "\n  ".join(problems)
+
+
+def text_of(node: LexborNode | None, where: str) -> str:
+    assert node is not None, f"{where}: the element is missing"
+    return node.text(deep=True)
+
+
+# -- a socket for the test client ------------------------------------------------------------
+
+
+class Listener:
+    """Every frame one socket receives, kept in order, read by a task of its own."""
+
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+        self.closed: BaseException | None = None
+        self.arrived = asyncio.Condition()
+
+    async def pump(self, connection) -> None:
+        try:
+            while True:
+                data = await connection.receive()
+                async with self.arrived:
+                    self.frames.append(data if isinstance(data, str) else data.decode())
+                    self.arrived.notify_all()
+        except WebsocketDisconnectError as error:
+            self.closed = error
+
+    async def count(self, *needles: str, at_least: int = 1) -> list[str]:
+        """Wait until at least `at_least` frames contain every needle; return them all."""
+        hits: list[str] = []
+        scanned = 0
+
+        def enough() -> bool:
+            nonlocal scanned
+            hits.extend(f for f in self.frames[scanned:] if all(n in f for n in needles))
+            scanned = len(self.frames)
+            return len(hits) >= at_least
+
+        async def wait() -> None:
+            async with self.arrived:
+                await self.arrived.wait_for(enough)
+
+        try:
+            await asyncio.wait_for(wait(), RECEIVE_TIMEOUT)
+        except TimeoutError:
+            pytest.fail(
+                f"{len(hits)} of {at_least} frames with {needles!r} arrived"
+                f" (socket closed: {self.closed!r})"
+            )
+        return hits
+
+
+@contextlib.asynccontextmanager
+async def live_socket(client) -> AsyncIterator[tuple[object, Listener]]:
+    """An accepted /ws (subscribed to the person's chats) and what it receives."""
+    connection = client.websocket("/ws", headers={"Origin": OWN_ORIGIN})
+    accepted = asyncio.Event()
+    send_to_client = connection._asgi_send
+
+    async def spy(message) -> None:
+        if message["type"] == "websocket.accept":
+            accepted.set()
+        await send_to_client(message)
+
+    connection._asgi_send = spy  # the test client has nothing else to await the accept by
+    async with connection:
+        await asyncio.wait_for(accepted.wait(), RECEIVE_TIMEOUT)
+        listener = Listener()
+        task = asyncio.create_task(listener.pump(connection))
+        try:
+            yield connection, listener
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def frame_elements(raw: str) -> list[LexborNode]:
+    return [node for node in LexborHTMLParser(raw).body.iter() if node.tag != "-text"]
+
+
+def frame_top(raw: str, element_id: str) -> LexborNode | None:
+    return next((node for node in frame_elements(raw) if node.id == element_id), None)
+
+
+class Received:
+    """A socket's frames, indexed by the ids of their top-level elements."""
+
+    def __init__(self, frames: list[str]) -> None:
+        self.frames = frames
+        self.by_top: dict[str, list[str]] = {}
+        for raw in frames:
+            for element_id in {node.id for node in frame_elements(raw) if node.id}:
+                self.by_top.setdefault(element_id, []).append(raw)
+
+    def with_top(self, element_id: str) -> list[str]:
+        """The frames with a top-level element of this id, in the order they came."""
+        return self.by_top.get(element_id, [])
+
+    def typing(self, chat: int, user: int) -> list[str]:
+        """The typing frames of a chat that name this person."""
+        return [raw for raw in self.with_top(f"typing-{chat}") if f'data-user="{user}"' in raw]
+
+
+# -- the app, with room for hundreds of quick requests ---------------------------------------
+
+
+@pytest.fixture
+async def app(sqlite_url, tmp_path, monkeypatch):
+    """The app of conftest, with the rate limits off (this module posts hundreds of
+    messages a second) and a socket queue no test here can fill."""
+    monkeypatch.setenv("VIBECHAT_RATE_LIMITS", "off")
+    monkeypatch.setenv("VIBECHAT_WS_QUEUE", "100000")
+    app = create_app(app_config(sqlite_url, tmp_path))
+    async with app.test_app():
+        yield app
+
+
+async def get_ok(person, path: str, headers: dict | None = None) -> tuple[str, LexborHTMLParser]:
+    response = await person.get(path, headers=headers or {})
+    assert response.status_code == 200, (path, response.status_code)
+    raw = (await response.get_data()).decode()
+    return raw, html(raw)
+
+
+async def posted(person, path: str, data: dict, status: int = 303):
+    response = await person.post(path, data)
+    assert response.status_code == status, (path, response.status_code, data)
+    return response
+
+
+def chat_id_from(response) -> int:
+    return int(response.headers["Location"].rsplit("/", 1)[1].split("#")[0])
+
+
+# -- 1. message bodies, edits and display names: twin chats ----------------------------------
+
+
+@dataclass
+class Twin:
+    """One of two chats built step for step alike: from payloads, or from harmless text."""
+
+    prefix: str  # of its members' usernames
+    bodies: list[str]  # posted by alice, then each message edited into the next body
+    names: list[str]  # display names of its members, one each
+    direct_bodies: list[str]  # what member j writes to bob directly
+    chat: int = 0
+    history: dict[int, list[str]] = field(default_factory=dict)  # seq -> body, then edit
+    authors: dict[int, str] = field(default_factory=dict)  # seq -> author's display name
+    member_ids: list[int] = field(default_factory=list)
+    members: list = field(default_factory=list)
+    directs: list[int] = field(default_factory=list)  # member j's direct chat with bob
+    rev_before_edits: int = 0
+
+    def body(self, seq: int) -> str:
+        return self.history[seq][-1]
+
+
+ALICE = "Alice Liddell"
+BOB = "Bob Dylan"
+MEMBER_HELLO = "Hello from a member"
+
+
+async def build_twin(twin: Twin, people, alice, db, bob_ws: Listener, *, every_member: bool):
+    """Members with the twin's display names join; alice posts every body, then edits
+    message i into body i+1 (so each body is also an edit); each member types (a typing
+    frame), posts, opens a direct chat with bob and writes to him. bob's socket sees
+    each step before the next starts. The harmless twin, whose members all look alike,
+    needs only its first member to type and write directly (every_member=False)."""
+    for j, name in enumerate(twin.names):
+        member = await people(f"{twin.prefix}{j}", name)
+        twin.members.append(member)
+        twin.member_ids.append(await user_id(db, f"{twin.prefix}{j}"))
+    usernames = " ".join(f"{twin.prefix}{j}" for j in range(len(twin.names)))
+    await posted(alice, f"/chats/{twin.chat}/members", {"members": usernames})
+    await bob_ws.count(f'id="member-{twin.chat}-{twin.member_ids[-1]}"')
+
+    for seq, body in enumerate(twin.bodies, 1):
+        await posted(alice, f"/chats/{twin.chat}/messages", {"body": body})
+        twin.history[seq] = [body]
+        twin.authors[seq] = ALICE
+    last = len(twin.bodies)
+    await bob_ws.count(f'id="msg-{twin.chat}-{last}"')
+    _, page = await get_ok(alice, f"/chats/{twin.chat}/messages?after={last - 1}", HTMX)
+    twin.rev_before_edits = int(page.css_first(f"#msg-{twin.chat}-{last}").attributes["data-rev"])
+    for seq in range(1, last + 1):
+        body = twin.bodies[seq % last]
+        await posted(alice, f"/chats/{twin.chat}/messages/{seq}/edit", {"body": body})
+        twin.history[seq].append(body)
+    await bob_ws.count(f'id="msg-{twin.chat}-{last}"', at_least=2)
+
+    seq = last
+    for j, member in enumerate(twin.members):
+        seq += 1
+        twin.history[seq] = [MEMBER_HELLO]
+        twin.authors[seq] = twin.names[j]
+        if not (every_member or j == 0):
+            await posted(member, f"/chats/{twin.chat}/messages", {"body": MEMBER_HELLO})
+            continue
+        async with live_socket(member.client) as (socket, _):
+            await socket.send(f'{{"typing": {twin.chat}}}')
+            await bob_ws.count(f'id="typing-{twin.chat}"', f'data-user="{twin.member_ids[j]}"')
+            await posted(member, f"/chats/{twin.chat}/messages", {"body": MEMBER_HELLO})
+            await bob_ws.count(f'id="msg-{twin.chat}-{seq}"')
+        direct = chat_id_from(await posted(member, "/chats/direct", {"username": "bob"}))
+        twin.directs.append(direct)
+        await posted(member, f"/chats/{direct}/messages", {"body": twin.direct_bodies[j]})
+        await bob_ws.count(f'id="msg-{direct}-1"')
+    await bob_ws.count(f'id="msg-{twin.chat}-{seq}"')
+
+
+def check_message(item: LexborNode, twin: Twin, seq: int, where: str, body: str | None = None):
+    body = twin.body(seq) if body is None else body
+    assert text_of(item.css_first(".message-body"), where) == body, f"{where}: the body"
+    author = text_of(item.css_first(".message-author"), where)
+    assert author == twin.authors[seq], f"{where}: the author"
+
+
+def check_messages(rendered, twin: Twin, where: str) -> set[int]:
+    """Every message in the rendering shows its body and author as text, exactly."""
+    items = rendered.css("li.message")
+    assert items, f"{where}: no messages"
+    for item in items:
+        seq = int(item.attributes["data-seq"])
+        assert item.id == f"msg-{twin.chat}-{seq}", f"{where}: {item.id} is not this chat's"
+        check_message(item, twin, seq, f"{where}, message {seq}")
+    return {int(item.attributes["data-seq"]) for item in items}
+
+
+def preview_text(app, author: str, body: str) -> str:
+    return f"{author}: {do_truncate(app.jinja_env, body, 80)}"
+
+
+async def check_both(alice, bad: Twin, good: Twin, path: str, where: str, headers=None):
+    """Render `path` (with {chat}) for both twins: the payload one must be inert and
+    show every message's text. Returns the seqs it showed."""
+    _, rendered = await get_ok(alice, path.format(chat=bad.chat), headers)
+    _, twin = await get_ok(alice, path.format(chat=good.chat), headers)
+    assert_inert(rendered, twin, where)
+    seqs = check_messages(rendered, bad, where)
+    assert check_messages(twin, good, f"{where} (harmless twin)") == seqs
+    return seqs
+
+
+async def test_payloads_in_bodies_edits_and_display_names_render_as_text_everywhere(
+    app, people, alice, bob, db, request
+):
+    started = time.perf_counter()
+    bad = Twin(
+        "pay",
+        bodies=[p.body for p in PAYLOADS],
+        names=[p.one_line for p in NAME_PAYLOADS],
+        direct_bodies=[p.body for p in NAME_PAYLOADS],
+    )
+    good = Twin(
+        "calm",
+        bodies=[f"harmless body {p.number}" for p in PAYLOADS],
+        names=[f"harmless name {p.number}" for p in NAME_PAYLOADS],
+        direct_bodies=[f"harmless direct {p.number}" for p in NAME_PAYLOADS],
+    )
+    bad.chat = await create_chat(alice, "Payloads", "bob")
+    good.chat = await create_chat(alice, "Harmless", "bob")
+
+    async with live_socket(bob.client) as (_, bob_ws):
+        await build_twin(bad, people, alice, db, bob_ws, every_member=True)
+        await build_twin(good, people, alice, db, bob_ws, every_member=False)
+        frames = list(bob_ws.frames)
+    built = time.perf_counter()
+    received = Received(frames)
+
+    # -- what bob's socket received ------------------------------------------------------
+    everything = html("".join(frames))
+    assert not hostile_markup(everything), f"bob's socket received: {hostile_markup(everything)}"
+    assert {name for _, name in active_attributes(everything)} == {"hx-swap-oob"}
+    for seq in bad.history:
+        ours = received.with_top(f"msg-{bad.chat}-{seq}")
+        theirs = received.with_top(f"msg-{good.chat}-{seq}")
+        assert len(ours) == len(theirs) == len(bad.history[seq]), f"frames of message {seq}"
+        for version, (raw, twin_raw) in enumerate(zip(ours, theirs, strict=True)):
+            where = f"live frame {version} of message {seq}"
+            assert_inert(html(raw), html(twin_raw), where)
+            body = bad.history[seq][version]
+            check_message(frame_top(raw, f"msg-{bad.chat}-{seq}"), bad, seq, where, body)
+            preview = frame_top(raw, f"chat-preview-{bad.chat}")
+            if preview is not None:
+                expected = preview_text(app, bad.authors[seq], body)
+                assert text_of(preview, where) == expected, f"{where}: the chat list preview"
+
+    [members] = received.with_top(f"member-{bad.chat}-{bad.member_ids[0]}")
+    [twin_members] = received.with_top(f"member-{good.chat}-{good.member_ids[0]}")
+    assert_inert(html(members), html(twin_members), "the live frame of the new members")
+    shown = [text_of(node, "member") for node in html(members).css("li .member-name")]
+    assert sorted(shown) == sorted(bad.names)
+
+    [twin_typing] = received.typing(good.chat, good.member_ids[0])
+    [twin_joined] = received.with_top(f"chat-{good.directs[0]}")
+    [twin_direct] = received.with_top(f"msg-{good.directs[0]}-1")
+    for j, name in enumerate(bad.names):
+        where = f"live frames about member {j} ({NAME_PAYLOADS[j]})"
+        [typing] = received.typing(bad.chat, bad.member_ids[j])
+        assert_inert(html(typing), html(twin_typing), f"{where}: typing")
+        span = html(typing).css_first(f'span[data-user="{bad.member_ids[j]}"]')
+        assert text_of(span, where) == f"{name} is typing…"
+        [joined] = received.with_top(f"chat-{bad.directs[j]}")
+        assert_inert(html(joined), html(twin_joined), f"{where}: their direct chat")
+        item = frame_top(joined, f"chat-{bad.directs[j]}")
+        assert text_of(item.css_first(".chat-name"), where) == name
+        [direct] = received.with_top(f"msg-{bad.directs[j]}-1")
+        assert_inert(html(direct), html(twin_direct), f"{where}: their direct message")
+        preview = frame_top(direct, f"chat-preview-{bad.directs[j]}")
+        assert text_of(preview, where) == preview_text(app, name, bad.direct_bodies[j])
+
+    # -- the chat page, older pages, newer pages, catch-up -----------------------------------
+    total = len(bad.history)
+    on_page = await check_both(alice, bad, good, "/chats/{chat}", "the chat page")
+    assert on_page == set(range(total - 49, total + 1))
+    first, older = min(on_page), set()
+    while first > 1:
+        path = f"/chats/{{chat}}/messages?before={first}"
+        seqs = await check_both(alice, bad, good, path, f"older than {first}, fragment", HTMX)
+        assert await check_both(alice, bad, good, path, f"older than {first}, page") == seqs
+        assert max(seqs) == first - 1
+        older |= seqs
+        first = min(seqs)
+    assert older == set(range(1, total - 49)), "the older pages did not reach message 1"
+
+    assert bad.rev_before_edits == good.rev_before_edits
+    edited = set(range(1, len(bad.bodies) + 1))
+    for query, expected in (
+        ("after=0", set(bad.history)),
+        ("since=0", set(bad.history)),
+        (f"since={bad.rev_before_edits}", set(bad.history)),
+        (f"after={len(bad.bodies)}", set(bad.history) - edited),
+    ):
+        for headers, kind in ((HTMX, "fragment"), (None, "page")):
+            path = f"/chats/{{chat}}/messages?{query}"
+            seqs = await check_both(alice, bad, good, path, f"?{query}, {kind}", headers)
+            assert seqs == expected, f"?{query}, {kind}"
+
+    # Template syntax goes out byte for byte as it came in: `{{ 7*7 }}`, never `49`.
+    raw, _ = await get_ok(alice, f"/chats/{bad.chat}/messages?since=0", HTMX)
+    literal = [p for p in PAYLOADS if p.kind == "template" and not set("<>&\"'") & set(p.body)]
+    assert len(literal) >= 8
+    for p in literal:
+        assert f">{p.body}<" in raw, f"{p} is not in the catch-up literally"
+
+    # -- the edit form, the members page, the chat lists, the direct chats -------------------
+    _, twin = await get_ok(alice, f"/chats/{good.chat}/messages/1/edit")
+    for seq in edited:
+        where = f"the edit form of message {seq}"
+        _, rendered = await get_ok(alice, f"/chats/{bad.chat}/messages/{seq}/edit")
+        assert_inert(rendered, twin, where)
+        assert text_of(rendered.css_first("textarea#body"), where) == bad.body(seq)
+
+    _, rendered = await get_ok(alice, f"/chats/{bad.chat}/members")
+    _, twin = await get_ok(alice, f"/chats/{good.chat}/members")
+    assert_inert(rendered, twin, "the members page")
+    shown = [text_of(node, "member") for node in rendered.css(".member-name")]
+    assert sorted(shown) == sorted([ALICE, BOB, *bad.names])
+    labels = {text_of(node, "label") for node in rendered.css("button .visually-hidden")}
+    assert {f" {name} (@{bad.prefix}{j})" for j, name in enumerate(bad.names)} <= labels
+
+    _, rendered = await get_ok(bob, "/chats")
+    assert not hostile_markup(rendered), hostile_markup(rendered)
+    item, twin_item = (
+        rendered.css_first(f"li#chat-{bad.chat}"),
+        rendered.css_first(f"li#chat-{good.chat}"),
+    )
+    assert_inert(item, twin_item, "bob's chat list, the payload chat")
+    preview = preview_text(app, bad.authors[total], bad.body(total))
+    assert text_of(item.css_first(".chat-preview"), "bob's chat list") == preview
+    twin_item = rendered.css_first(f"li#chat-{good.directs[0]}")
+    for j, name in enumerate(bad.names):
+        where = f"bob's chat list, the direct chat with member {j}"
+        item = rendered.css_first(f"li#chat-{bad.directs[j]}")
+        assert_inert(item, twin_item, where)
+        assert text_of(item.css_first(".chat-name"), where) == name
+        preview = preview_text(app, name, bad.direct_bodies[j])
+        assert text_of(item.css_first(".chat-preview"), where) == preview
+
+    _, twin_list = await get_ok(good.members[0], "/chats")
+    _, twin_direct = await get_ok(bob, f"/chats/{good.directs[0]}")
+    for j, name in enumerate(bad.names):
+        where = f"member {j} ({NAME_PAYLOADS[j]})"
+        _, rendered = await get_ok(bad.members[j], "/chats")
+        assert_inert(rendered, twin_list, f"{where}: their chat list")
+        assert text_of(rendered.css_first(".signed-in"), where) == name
+        _, rendered = await get_ok(bob, f"/chats/{bad.directs[j]}")
+        assert_inert(rendered, twin_direct, f"{where}: bob's direct chat with them")
+        assert text_of(rendered.css_first("h1"), where) == name
+        assert text_of(rendered.css_first("title"), where) == f"{name} · vibechat"
+        item = rendered.css_first(f"#msg-{bad.directs[j]}-1")
+        assert text_of(item.css_first(".message-author"), where) == name
+        assert text_of(item.css_first(".message-body"), where) == bad.direct_bodies[j]
+    report(
+        request,
+        f"{len(PAYLOADS)} payloads, {len(NAME_PAYLOADS)} as display names; {total} messages"
+        f" a chat; built in {built - started:.1f} s, checked in"
+        f" {time.perf_counter() - built:.1f} s",
+    )
+
+
+def report(request, line: str) -> None:
+    """A measurement on the terminal, with or without -s."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        print(line)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.ensure_newline()
+        reporter.write_line(line)
+
+
+# -- 2. chat titles --------------------------------------------------------------------------
+
+
+async def test_payload_chat_titles_render_as_text_everywhere(app, alice, bob, request):
+    """Each title payload names a chat when it is created (bob's chat list, live) and
+    another chat when that one is renamed (its heading and list entry, live); then the
+    chat page, the members page with its rename form, the newer-messages page and the
+    chat list show every title as text."""
+    started = time.perf_counter()
+    titles = [p.one_line for p in TITLE_PAYLOADS]
+    async with live_socket(bob.client) as (_, bob_ws):
+        twin = chat_id_from(await posted(alice, "/chats", {"title": "A title", "members": "bob"}))
+        await posted(alice, f"/chats/{twin}/rename", {"title": "A new title"})
+        chats = []
+        for p in TITLE_PAYLOADS:
+            response = await posted(alice, "/chats", {"title": p.text, "members": "bob"})
+            chats.append(chat_id_from(response))
+        for chat, p in zip(chats, TITLE_PAYLOADS[1:] + TITLE_PAYLOADS[:1], strict=True):
+            await posted(alice, f"/chats/{chat}/rename", {"title": p.text})
+        await bob_ws.count(f'id="chat-title-{chats[-1]}"')
+        frames = list(bob_ws.frames)
+    renamed = titles[1:] + titles[:1]
+    received = Received(frames)
+
+    everything = html("".join(frames))
+    assert not hostile_markup(everything), f"bob's socket received: {hostile_markup(everything)}"
+    assert {name for _, name in active_attributes(everything)} == {"hx-swap-oob"}
+    [twin_created] = received.with_top(f"chat-{twin}")
+    [twin_renamed] = received.with_top(f"chat-title-{twin}")
+    for chat, title, new_title, p in zip(chats, titles, renamed, TITLE_PAYLOADS, strict=True):
+        where = f"chat {chat} named by {p}"
+        [created] = received.with_top(f"chat-{chat}")
+        assert_inert(html(created), html(twin_created), f"{where}: the live chat list entry")
+        assert text_of(frame_top(created, f"chat-{chat}").css_first(".chat-name"), where) == title
+        [frame] = received.with_top(f"chat-title-{chat}")
+        assert_inert(html(frame), html(twin_renamed), f"{where}: the live rename")
+        assert text_of(frame_top(frame, f"chat-title-{chat}"), where) == new_title
+        assert text_of(frame_top(frame, f"chat-name-{chat}"), where) == new_title
+
+    pages = {
+        "bob's chat page": (bob, "/chats/{chat}", "{title}"),
+        "the members page": (alice, "/chats/{chat}/members", "Members of {title}"),
+        "the newer-messages page": (
+            alice,
+            "/chats/{chat}/messages?after=0",
+            "Newer messages in {title}",
+        ),
+    }
+    twins = {
+        what: (await get_ok(person, path.format(chat=twin)))[1]
+        for what, (person, path, _) in pages.items()
+    }
+    for chat, title in zip(chats, renamed, strict=True):
+        for what, (person, path, heading) in pages.items():
+            where = f"{what} of chat {chat} ({title!r})"
+            _, rendered = await get_ok(person, path.format(chat=chat))
+            assert_inert(rendered, twins[what], where)
+            assert text_of(rendered.css_first("h1"), where) == heading.format(title=title)
+            assert (
+                text_of(rendered.css_first("title"), where)
+                == f"{heading.format(title=title)} · vibechat"
+            )
+            if what == "the members page":
+                assert rendered.css_first("input#title").attributes["value"] == title
+
+    _, rendered = await get_ok(bob, "/chats")
+    twin_item = rendered.css_first(f"li#chat-{twin}")
+    for chat, title in zip(chats, renamed, strict=True):
+        where = f"bob's chat list, chat {chat} ({title!r})"
+        item = rendered.css_first(f"li#chat-{chat}")
+        assert_inert(item, twin_item, where)
+        assert text_of(item.css_first(".chat-name"), where) == title
+    report(
+        request,
+        f"{len(TITLE_PAYLOADS)} titles: created, renamed and rendered in"
+        f" {time.perf_counter() - started:.1f} s",
+    )
+
+
+# -- 3. refused input is shown again, as text: usernames and the rest ------------------------
+
+
+async def test_refused_input_is_shown_again_as_text_and_nothing_is_stored(
+    app, people, alice, bob, db, request
+):
+    """Usernames allow only [A-Za-z0-9_.-], so every payload is refused as one (422,
+    nothing stored); so are payloads that break a length rule elsewhere. The form that
+    comes back shows what was typed, in the field, as text: the register form, the
+    direct-chat and new-chat forms on the chat list, the add-members and rename forms,
+    the composer and the edit form."""
+    started = time.perf_counter()
+    chat = await create_chat(alice, "Refusals", "bob")
+    await send(alice, chat, "the message to edit")
+    await alice.page(f"/chats/{chat}")  # read: the composer's 422 shows the chat again
+    visitor = people.anonymous()
+    await visitor.refresh_token("/register")
+    users = await count_users(db)
+    before = await snapshot(db)
+
+    def register(username: str, display_name: str) -> dict:
+        return {"username": username, "display_name": display_name, "password": PASSWORD}
+
+    too_long_body = "z" * forms.BODY_MAX
+    too_long_title = " " + "y" * forms.TITLE_MAX
+    attempts = {
+        # what: (person, path, form with {p} for the payload, harmless form, field, shows)
+        "register": (
+            visitor,
+            "/register",
+            lambda p: register(p.text, p.text),
+            lambda p: register("no", "x" * len(p.one_line)),
+        ),
+        "direct chat": (
+            alice,
+            "/chats/direct",
+            lambda p: {"username": p.text},
+            lambda p: {"username": "nobody_here"},
+        ),
+        "new chat": (
+            alice,
+            "/chats",
+            lambda p: {"title": p.text, "members": p.text},
+            lambda p: {"title": "x" * len(p.one_line), "members": "no"},
+        ),
+        "add members": (
+            alice,
+            f"/chats/{chat}/members",
+            lambda p: {"members": p.text},
+            lambda p: {"members": "no"},
+        ),
+        "rename": (
+            alice,
+            f"/chats/{chat}/rename",
+            lambda p: {"title": p.text + too_long_title},
+            lambda p: {"title": "x" * len(p.text + too_long_title)},
+        ),
+        "composer": (
+            alice,
+            f"/chats/{chat}/messages",
+            lambda p: {"body": p.text + too_long_body},
+            lambda p: {"body": "x" * len(p.text + too_long_body)},
+        ),
+        "edit": (
+            alice,
+            f"/chats/{chat}/messages/1/edit",
+            lambda p: {"body": p.text + too_long_body},
+            lambda p: {"body": "x" * len(p.text + too_long_body)},
+        ),
+    }
+    twins: dict[tuple[str, str], LexborHTMLParser] = {}
+    for p in PAYLOADS:
+        for what, (person, path, form, harmless_form) in attempts.items():
+            where = f"the {what} form, refused with {p}"
+            data = form(p)
+            response = await person.post(path, data)
+            assert response.status_code == 422, (where, response.status_code)
+            rendered = html(await response.get_data())
+            errors = tuple(sorted(node.id for node in rendered.css("p.error")))
+            assert errors, f"{where}: no error shown"
+            key = (what, errors)
+            if key not in twins:
+                twin_response = await person.post(path, harmless_form(p))
+                assert twin_response.status_code == 422, (where, "harmless twin")
+                twins[key] = html(await twin_response.get_data())
+            assert_inert(rendered, twins[key], where)
+            for name, value in data.items():
+                if name == "password":
+                    continue  # never shown again
+                control = rendered.css_first(f"#{name}")
+                assert control is not None, f"{where}: no field {name}"
+                shown = control.text() if control.tag == "textarea" else control.attributes["value"]
+                assert shown == value, f"{where}: the field {name} does not show what was typed"
+            if what == "direct chat":
+                name = p.text.strip().removeprefix("@")
+                error = rendered.css_first("#username-error").text()
+                assert error == f"No account with the username {name}.", where
+            if what in ("new chat", "add members"):
+                with pytest.raises(forms.Invalid) as invalid:
+                    forms.usernames(p.text)
+                assert rendered.css_first("#members-error").text() == str(invalid.value)
+    assert await count_users(db) == users
+    assert await snapshot(db) == before
+    report(
+        request,
+        f"{len(PAYLOADS)} payloads refused in {len(attempts)} forms in"
+        f" {time.perf_counter() - started:.1f} s",
+    )
+
+
+async def count_users(db) -> int:
+    async with db.read() as session:
+        return await session.scalar(select(func.count()).select_from(User))
+
+
+# -- 4. the checks themselves can fail -----------------------------------------------------
+
+ITEM = (
+    '<li class="message" id="msg-1-1" data-seq="1"><p class="message-meta">'
+    '<span class="message-author">{{ author }}</span></p>'
+    '<p class="message-body">{{ body }}</p></li>'
+)
+
+
+def caught(rendered: str, twin: str, body: str) -> bool:
+    """Whether the checks above reject a rendering of one message."""
+    try:
+        parsed = html(rendered)
+        assert_inert(parsed, html(twin), "self-test")
+        assert text_of(parsed.css_first(".message-body"), "self-test") == body
+    except AssertionError:
+        return True
+    return False
+
+
+def test_the_checks_catch_every_payload_that_would_turn_into_markup_or_be_evaluated():
+    """Not a test of the app: of the checks. A template that forgot to escape (`|safe`)
+    or that evaluated user text as template source must fail them for every payload
+    where the browser would see something other than the text."""
+    safe = jinja2.Environment(autoescape=True)
+    unsafe = jinja2.Environment(autoescape=False)  # noqa: S701 - the mistake to catch
+    sandbox = jinja2.sandbox.SandboxedEnvironment(autoescape=True)
+    twin = safe.from_string(ITEM).render(author="Alice", body="harmless")
+    unescaped_differs = evaluated_differs = 0
+    for p in PAYLOADS:
+        escaped = safe.from_string(ITEM).render(author="Alice", body=p.body)
+        assert not caught(escaped, twin, p.body), f"{p}: the escaped rendering is rejected"
+        raw = unsafe.from_string(ITEM).render(author="Alice", body=p.body)
+        if html(raw).root.html != html(escaped).root.html:
+            unescaped_differs += 1
+            assert caught(raw, twin, p.body), f"{p}: unescaped, it went unnoticed"
+        try:
+            evaluated = sandbox.from_string(ITEM.replace("{{ body }}", p.body)).render(
+                author="Alice"
+            )
+        except jinja2.TemplateError:
+            continue  # not valid template source: it could not have been evaluated
+        if html(evaluated).root.html != html(escaped).root.html:
+            evaluated_differs += p.kind == "template"
+            assert caught(evaluated, twin, p.body), f"{p}: evaluated, it went unnoticed"
+    # Every payload with a tag or a character reference in it changes the page when it
+    # is not escaped (the others are plain text to a browser), and the Jinja payloads
+    # change it when they are evaluated: `{{ 7*7 }}` as 49, say.
+    markup = [p for p in PAYLOADS if re.search(r"<[A-Za-z!/]|&#?\w+;", p.body)]
+    assert unescaped_differs == len(markup) >= 80
+    assert evaluated_differs >= 7
+    seven_times_seven = sandbox.from_string(ITEM.replace("{{ body }}", "{{ 7*7 }}")).render()
+    assert "49" in seven_times_seven and caught(seven_times_seven, twin, "{{ 7*7 }}")
