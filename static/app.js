@@ -67,6 +67,13 @@
     var stub = placeholder(element.id)
     if (log && element.matches('li.message') && element.getAttribute('data-chat') === chatId) {
       var seq = Number(element.getAttribute('data-seq'))
+      var oldest = log.querySelector('li.message[data-seq]')
+      if (oldest && seq < Number(oldest.getAttribute('data-seq')) && document.querySelector('.older a')) {
+        // Older than what this page shows (an edit of an old message): the
+        // "Earlier messages" page will bring it as it is now.
+        sink.appendChild(stub)
+        return
+      }
       var after = null
       var items = log.children
       for (var i = items.length - 1; i >= 0; i--) {

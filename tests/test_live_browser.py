@@ -8,7 +8,10 @@
   offline is delivered exactly once;
 - the server is restarted on the same port with the same instance folder: both pages
   come back by themselves and end up identical to a fresh load;
-- with JavaScript off the chat still works by forms and never claims to be live.
+- with JavaScript off the chat still works by forms and never claims to be live;
+- an edit or deletion of a message older than the page has loaded shows once, as it is
+  now, when "Earlier messages" brings it; a rename made while a page was offline shows
+  after it reconnects.
 
 Every page's console is watched: a console error or an uncaught page error fails the
 test. The only exceptions are network errors on a page whose network or server the test
@@ -241,6 +244,21 @@ def delete_message(page: Page, chat_id: int, seq: int) -> None:
     expect(page).to_have_url(re.compile(rf"/chats/{chat_id}#msg-{chat_id}-{seq}$"))
 
 
+def rename_chat(page: Page, chat_id: int, title: str) -> None:
+    page.goto(f"/chats/{chat_id}/members")
+    page.get_by_label("Title", exact=True).fill(title)
+    page.get_by_role("button", name="Rename chat", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/chats/{chat_id}/members$"))
+
+
+def post_form(page: Page, path: str, data: dict[str, str]) -> None:
+    """POST a form as the page's person, outside the page (same cookies, the page's CSRF
+    token, no JavaScript involved): the plain-form way, answered with 303."""
+    token = page.locator('input[name="csrf_token"]').first.input_value()
+    response = page.context.request.post(path, form={**data, "csrf_token": token}, max_redirects=0)
+    assert response.status == 303, (path, response.status, response.text()[:300])
+
+
 def presence_of(page: Page, display_name: str) -> Locator:
     member = page.locator("#member-list li.member").filter(
         has=page.locator(".member-name", has_text=re.compile(rf"^{re.escape(display_name)}$"))
@@ -250,7 +268,8 @@ def presence_of(page: Page, display_name: str) -> Locator:
 
 # Every message on the page as [id, seq, rev, hidden, author, body, edited, deleted]:
 # lists, not objects, so that the comparison in the browser does not depend on key order.
-SNAPSHOT_JS = """() => Array.from(document.querySelectorAll('#messages li')).map(li => {
+SNAPSHOT_JS = """(selector = '#messages li') => Array.from(document.querySelectorAll(selector))
+.map(li => {
   const text = (selector) => {
     const node = li.querySelector(selector)
     return node ? node.textContent.trim() : null
@@ -262,13 +281,14 @@ SNAPSHOT_JS = """() => Array.from(document.querySelectorAll('#messages li')).map
 })"""
 
 
-def snapshot(page: Page) -> list[list]:
-    return page.evaluate(SNAPSHOT_JS)
+def snapshot(page: Page, selector: str = "#messages li") -> list[list]:
+    return page.evaluate(SNAPSHOT_JS, selector)
 
 
-def fresh_snapshot(new_context, page: Page, chat_id: int) -> list[list]:
+def fresh_snapshot(new_context, page: Page, chat_id: int, *, earlier: bool = False) -> list[list]:
     """The chat as the server renders it now: a new JavaScript-off context with the same
-    session (so nothing live touches the list), freshly loaded."""
+    session (so nothing live touches the list), freshly loaded. With `earlier`, from the
+    chat's first message: every page of earlier messages too, by their plain links."""
     base_url = re.match(r"https?://[^/]+", page.url).group(0)
     context = new_context(
         base_url=base_url, storage_state=page.context.storage_state(), java_script_enabled=False
@@ -278,6 +298,12 @@ def fresh_snapshot(new_context, page: Page, chat_id: int) -> list[list]:
     fresh.goto(f"/chats/{chat_id}")
     expect(fresh.get_by_role("heading", level=1)).to_be_visible()
     rows = snapshot(fresh)
+    link = fresh.locator(".older a")
+    while earlier and link.count():
+        fresh.goto(link.get_attribute("href"))
+        expect(fresh.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Earlier messages"))
+        rows = snapshot(fresh, "ol.messages li") + rows
+        link = fresh.get_by_role("link", name="Even earlier messages", exact=True)
     context.close()
     ids = [row[0] for row in rows]
     assert len(ids) == len(set(ids)), f"the server rendered an id twice: {ids}"
@@ -655,4 +681,108 @@ def test_chat_works_by_forms_without_javascript_and_never_says_live(new_context,
     expect(alice.get_by_role("link", name="Load new messages")).to_be_visible()
     assert alice.evaluate("typeof window.htmx") == "undefined"
     assert sockets == []
+    assert_clean_consoles(consoles)
+
+
+# -- 5. an edit of a message older than the page has loaded ----------------------------------
+
+
+def test_an_edit_of_a_message_the_page_has_not_loaded_appears_once_when_loaded(
+    new_context, consoles, server
+):
+    alice = open_page(new_context, consoles, server.url, "alice")
+    bob = open_page(new_context, consoles, server.url, "bob")
+    alice_name, bob_name = unique("alice"), unique("bob")
+    register(alice, alice_name, "Alice Liddell")
+    register(bob, bob_name, "Bob Dylan")
+    chat_id = create_group_chat(alice, unique("Archive"), bob_name)
+    expect_live(alice)
+    for n in range(1, 61):
+        post_form(alice, f"/chats/{chat_id}/messages", {"body": f"old message {n:02d}"})
+    expect(messages_with(alice, "old message 60")).to_have_count(1)
+
+    # Bob opens the chat: the latest 50 (11..60), and a link to the earlier ones.
+    open_chat(bob, chat_id)
+    bob_messages = bob.locator("#messages li")
+    expect(bob_messages).to_have_count(50)
+    expect(bob_messages.first).to_have_attribute("data-seq", "11")
+    expect(bob_messages.last).to_have_attribute("data-seq", "60")
+    earlier = bob.get_by_role("link", name="Earlier messages", exact=True)
+    expect(earlier).to_be_visible()
+
+    # Alice edits message 2 and deletes message 3, neither of them on bob's page; then
+    # she posts a new one. Frames arrive in order: once the new message shows on bob's
+    # page, his page has had the edit and the deletion too.
+    edited = "old message 02, edited long after"
+    post_form(alice, f"/chats/{chat_id}/messages/2/edit", {"body": edited})
+    post_form(alice, f"/chats/{chat_id}/messages/3/delete", {})
+    latest = "new message 61, after the edit and the deletion"
+    post_form(alice, f"/chats/{chat_id}/messages", {"body": latest})
+    expect(messages_with(bob, latest)).to_have_count(1)
+    bob_url = bob.url
+
+    # Bob loads the earlier messages: 2 and 3 are there once each, as they are now.
+    earlier.click()
+    expect(bob.locator(f"#msg-{chat_id}-1")).to_have_count(1)
+    expect(bob.locator(".older a")).to_have_count(0)
+    for seq in (2, 3):
+        # By attribute, so that every element with the id counts, wherever it is.
+        expect(bob.locator(f'[id="msg-{chat_id}-{seq}"]')).to_have_count(1)
+    second, third = bob.locator(f"#msg-{chat_id}-2"), bob.locator(f"#msg-{chat_id}-3")
+    expect(second.locator(".message-body")).to_have_text(edited)
+    expect(second.locator(".message-edited")).to_have_text("(edited)")
+    expect(third).to_have_class(re.compile(r"(^|\s)message-deleted(\s|$)"))
+    expect(third.locator(".message-body")).to_have_text("Message deleted")
+    assert bob.url == bob_url, "bob's page was reloaded"
+
+    # The whole list is the server's, message for message: ids and seqs in order, no
+    # hidden placeholder left behind.
+    fresh = fresh_snapshot(new_context, bob, chat_id, earlier=True)
+    assert [row[1] for row in fresh] == [str(seq) for seq in range(1, 62)]
+    assert [row[5] for row in fresh[:4]] == [
+        "old message 01",
+        edited,
+        "Message deleted",
+        "old message 04",
+    ]
+    expect_same_messages(bob, fresh, TIMEOUT)
+    expect_same_messages(alice, fresh, TIMEOUT)
+    assert_clean_consoles(consoles)
+
+
+# -- 6. a rename while a page is offline ------------------------------------------------------
+
+
+def test_a_rename_while_offline_shows_after_reconnecting(new_context, consoles, server):
+    with TcpProxy(server.port) as bob_net:
+        alice = open_page(new_context, consoles, server.url, "alice")
+        bob = open_page(new_context, consoles, bob_net.url, "bob", network_may_drop=True)
+        alice_name, bob_name = unique("alice"), unique("bob")
+        register(alice, alice_name, "Alice Liddell")
+        register(bob, bob_name, "Bob Dylan")
+        old_title, new_title = unique("Before"), unique("After")
+        chat_id = create_group_chat(alice, old_title, bob_name)
+        open_chat(bob, chat_id)
+        assert bob.url.startswith(bob_net.url)
+        heading = bob.get_by_role("heading", level=1)
+        expect(heading).to_have_text(old_title)
+
+        # Bob's network goes; alice renames the chat meanwhile.
+        assert bob_net.cut() >= 1, "bob's page is not connected through the proxy"
+        expect_offline(bob)
+        rename_chat(alice, chat_id, new_title)
+        alice.goto(f"/chats/{chat_id}")
+        expect(alice.get_by_role("heading", level=1)).to_have_text(new_title)
+        # Really offline: the rename did not reach bob's page.
+        expect(heading).to_have_text(old_title)
+        expect_offline(bob)
+
+        # The network comes back: bob's page reconnects by itself, catches up, and its
+        # heading says the new title (the page is not reloaded).
+        bob_url = bob.url
+        bob_net.restore()
+        expect_live(bob, RECONNECT_TIMEOUT)
+        expect(heading).to_have_text(new_title)
+        expect(bob.locator(f"#chat-title-{chat_id}")).to_have_text(new_title)
+        assert bob.url == bob_url, "bob's page was reloaded"
     assert_clean_consoles(consoles)

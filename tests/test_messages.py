@@ -400,11 +400,21 @@ async def test_catch_up_returns_every_change_after_a_rev_in_seq_order(alice, bob
     assert seqs(page) == [2]
     _text, page = await fragment(bob, f"/chats/{watercooler}/messages?since=0")
     assert seqs(page) == [1, 2, 3, 4]
-    text, page = await fragment(bob, f"/chats/{watercooler}/messages?since=6")
-    assert text.strip() == ""
+    _text, page = await fragment(bob, f"/chats/{watercooler}/messages?since=6")
+    assert page.css("li") == []
 
     page = await bob.page(f"/chats/{watercooler}/messages?since=4")
     assert seqs(page) == [2, 4]
+
+
+async def test_catch_up_carries_the_chats_current_title(alice, bob, watercooler):
+    """A page that was offline through a rename learns the new title on reconnect."""
+    await alice.post(f"/chats/{watercooler}/rename", {"title": "Kitchen"})
+    _text, page = await fragment(bob, f"/chats/{watercooler}/messages?since=0")
+    heading = page.css_first(f"h1#chat-title-{watercooler}")
+    assert heading.text() == "Kitchen"
+    assert heading.attributes["hx-swap-oob"] == "true"
+    assert page.css_first(f"#chat-name-{watercooler}").text() == "Kitchen"
 
 
 @pytest.mark.parametrize(

@@ -98,6 +98,9 @@ async def _fragment(chat, messages, before, since, limit):
         )
     body = await render_template("messages/_list.html", messages=messages, oob=True)
     headers = {}
+    if since is not None and chat.kind == "group":
+        # A page that was offline may have missed a rename too (ids are upserts).
+        body += await render_template("live/renamed.html", chat=chat)
     if since is not None:
         truncated = len(messages) >= limit
         complete = max(message.rev for message in messages) if truncated else chat.last_rev
