@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -67,6 +68,16 @@ def _answers(url: str) -> bool:
             return response.status == 200
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
         return False
+
+
+def _descendants(pid: int) -> list[int]:
+    """Child processes, grandchildren first (Linux /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            for child in (task / "children").read_text().split():
+                found = [*_descendants(int(child)), int(child), *found]
+    return found
 
 
 def _tail(path: Path, limit: int = 4000) -> str:
@@ -163,6 +174,16 @@ class RestartableServer:
         except subprocess.TimeoutExpired:
             process.kill()
             return process.wait(5)
+
+    def kill(self) -> None:
+        """SIGKILL the server and its hypercorn workers, as a crashed host would end."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        for pid in [*_descendants(process.pid), process.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        process.wait(10)
 
     def restart(self) -> None:
         self.stop()

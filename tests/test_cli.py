@@ -106,3 +106,21 @@ def test_serve_starts_hypercorn_on_the_configured_port_without_the_venv_on_path(
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_serve_refuses_several_workers_without_redis(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "vibechat.cli", "serve"],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("VIBECHAT_")},
+            "VIBECHAT_INSTANCE_PATH": str(tmp_path),
+            "VIBECHAT_WORKERS": "2",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "VIBECHAT_WORKERS=2 needs VIBECHAT_REDIS_URL" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -10,7 +10,13 @@ from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart, request
 
 from vibechat import account, auth, chats, messages, ops, security
-from vibechat.config import PROJECT_ROOT, database_url, load_settings, secret_key
+from vibechat.config import (
+    PROJECT_ROOT,
+    check_workers,
+    database_url,
+    load_settings,
+    secret_key,
+)
 from vibechat.db import Database
 from vibechat.errors import register_error_handlers
 from vibechat.headers import add_security_headers
@@ -27,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     """Defaults, then VIBECHAT_* from the environment, then the caller's mapping."""
     settings = load_settings()
     settings.update(config or {})
+    check_workers(settings)
     app = Quart(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),

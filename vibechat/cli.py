@@ -8,7 +8,7 @@ import os
 import sys
 
 from vibechat import schema
-from vibechat.config import ConfigError, database_url, load_settings
+from vibechat.config import ConfigError, check_workers, database_url, load_settings
 
 HYPERCORN_CONFIG = "python:vibechat.hypercorn_config"
 
@@ -24,11 +24,13 @@ def migrate(_args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     """Run hypercorn on VIBECHAT_HOST:VIBECHAT_PORT."""
     settings = load_settings()
+    check_workers(settings)
     bind = f"{settings['VIBECHAT_HOST']}:{settings['VIBECHAT_PORT']}"
     # The interpreter running us has hypercorn installed beside vibechat, even when
     # the venv's bin folder is not on PATH (make run calls .venv/bin/vibechat).
     command = [sys.executable, "-m", "hypercorn", "--config", HYPERCORN_CONFIG]
-    command += ["--bind", bind, "--access-logfile", "-"]
+    command += ["--bind", bind, "--workers", str(settings["VIBECHAT_WORKERS"])]
+    command += ["--access-logfile", "-"]
     command.append("vibechat:create_app()")
     print(f"vibechat is at http://{bind}/ (Ctrl+C stops it)", flush=True)
     os.execv(sys.executable, command)  # noqa: S606 - replaces this process with the server

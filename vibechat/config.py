@@ -105,6 +105,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Redis URL for fan-out between processes (read now; used by the scale-out work).",
     ),
     Setting(
+        "VIBECHAT_WORKERS",
+        1,
+        "hypercorn worker processes for `make run` and the Procfile. More than 1 needs"
+        " `VIBECHAT_REDIS_URL`: without it each worker would only reach its own sockets.",
+        _positive,
+    ),
+    Setting(
         "VIBECHAT_LOG_FORMAT",
         "text",
         "`text` for development, `json` for one object per line.",
@@ -227,6 +234,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         except ValueError as error:
             raise ConfigError(f"{setting.name}: {error}") from None
     return values
+
+
+def check_workers(settings: Mapping[str, Any]) -> None:
+    """Several processes need Redis to reach each other's sockets: refuse to start."""
+    if settings["VIBECHAT_WORKERS"] > 1 and not settings.get("VIBECHAT_REDIS_URL"):
+        raise ConfigError(
+            f"VIBECHAT_WORKERS={settings['VIBECHAT_WORKERS']} needs VIBECHAT_REDIS_URL:"
+            " without Redis each worker delivers live updates only to its own sockets,"
+            " and people on the others would silently miss them."
+        )
 
 
 def database_url(settings: Mapping[str, Any]) -> str:

@@ -21,14 +21,20 @@ async def healthz():
 
 @bp.get("/readyz")
 async def readyz():
-    """The database answers; 503 when it does not."""
+    """The database answers, and Redis when configured; 503 when either does not."""
+    status = {"status": "ok", "database": "ok", "broker": "in-process"}
     try:
         async with current_app.extensions["db"].read() as session:
             await session.execute(text("SELECT 1"))
     except Exception:
         logging.getLogger(__name__).warning("readiness check: database unreachable", exc_info=True)
-        return {"status": "unavailable", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+        status.update(status="unavailable", database="unreachable")
+    broker = current_app.extensions["live"].broker
+    if hasattr(broker, "ping"):
+        status["broker"] = "ok" if await broker.ping() else "unreachable"
+        if status["broker"] != "ok":
+            status["status"] = "unavailable"
+    return status, 200 if status["status"] == "ok" else 503
 
 
 class JsonFormatter(logging.Formatter):

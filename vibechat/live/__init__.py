@@ -9,6 +9,9 @@ from quart import Quart, current_app
 from vibechat.live import presence
 from vibechat.live.broker import Broker, LocalBroker
 from vibechat.live.presence import Presence, Typing
+from vibechat.live.redis_broker import RedisBroker
+
+RECONNECT = 1012  # "Service Restart": pages reconnect and catch up
 
 
 class Live:
@@ -20,6 +23,12 @@ class Live:
         self.typing = Typing()
         self._expiring: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task] = set()  # keep running expiry tasks referenced
+        self.connections: set = set()  # every open socket in this process
+
+    async def reconnect_everyone(self) -> None:
+        """Close every socket here so that each page reconnects and catches up."""
+        for connection in tuple(self.connections):
+            connection.close(RECONNECT)
 
     def expire_typing_later(self, chat_id: int) -> None:
         """Publish the typing line again once notices have had time to expire."""
@@ -63,7 +72,14 @@ def init_live(app: Quart, broker: Broker | None = None) -> None:
 
     @app.before_serving
     async def start_live() -> None:
-        app.extensions["live"] = Live(broker or app.config.get("LIVE_BROKER") or LocalBroker())
+        chosen = broker or app.config.get("LIVE_BROKER")
+        redis_url = app.config.get("VIBECHAT_REDIS_URL")
+        if chosen is None and redis_url:
+            chosen = RedisBroker(redis_url)
+        live = app.extensions["live"] = Live(chosen or LocalBroker())
+        if isinstance(live.broker, RedisBroker):
+            live.broker.on_resubscribed = live.reconnect_everyone
+            await live.broker.start()
 
     @app.after_serving
     async def stop_live() -> None:

@@ -1,0 +1,184 @@
+"""The Redis broker: fan-out between processes, and Redis outages that lose nothing.
+
+Two RedisBroker instances stand for two processes. Outage tests run a Redis server
+of their own on another port, so stopping it disturbs nobody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+
+import pytest
+
+from tests.conftest import app_config, create_chat, send, skip_or_fail
+from tests.redis_server import REDIS_SERVER, RedisServer
+from tests.test_live_protocol import live
+from vibechat import create_app
+from vibechat.live.redis_broker import RedisBroker
+
+SHARED_REDIS = os.environ.get("VIBECHAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+WITHIN = 1.0  # a frame from another process arrives within this (issue 6)
+
+
+class Inbox:
+    """A subscriber that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.items: list[bytes] = []
+        self.arrived = asyncio.Event()
+
+    def __call__(self, data: bytes) -> None:
+        self.items.append(data)
+        self.arrived.set()
+
+    async def next(self, within: float = WITHIN) -> bytes:
+        await asyncio.wait_for(self.arrived.wait(), within)
+        self.arrived.clear()
+        return self.items[-1]
+
+
+async def started(url: str, **kwargs) -> RedisBroker:
+    broker = RedisBroker(url, **kwargs)
+    await broker.start()
+    return broker
+
+
+@pytest.fixture
+async def two_processes():
+    first, second = await started(SHARED_REDIS), await started(SHARED_REDIS)
+    if not (first.connected.is_set() and second.connected.is_set()):
+        await first.close()
+        await second.close()
+        skip_or_fail(f"no Redis at {SHARED_REDIS}; start one or set VIBECHAT_TEST_REDIS_URL")
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    if not shutil.which("redis-server") and not os.path.exists(REDIS_SERVER):
+        skip_or_fail("no redis-server binary (apt-get install redis-server)")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_a_frame_published_in_one_process_reaches_subscribers_in_another(two_processes):
+    first, second = two_processes
+    topic = f"chat:{os.getpid()}"
+    here, there = Inbox(), Inbox()
+    first.subscribe(topic, here)
+    second.subscribe(topic, there)
+    await first.publish(topic, b"<li>hello</li>")
+    assert await there.next() == b"<li>hello</li>"
+    assert await here.next() == b"<li>hello</li>"  # the publisher's own sockets too
+    assert len(here.items) == len(there.items) == 1  # exactly once each
+
+
+async def test_only_subscribers_of_the_topic_receive_it(two_processes):
+    first, second = two_processes
+    listener, bystander = Inbox(), Inbox()
+    second.subscribe("chat:101", listener)
+    second.subscribe("chat:102", bystander)
+    await first.publish("chat:101", b"for 101")
+    assert await listener.next() == b"for 101"
+    second.unsubscribe("chat:101", listener)
+    await first.publish("chat:101", b"after unsubscribe")
+    await first.publish("chat:102", b"for 102")
+    assert await bystander.next() == b"for 102"
+    assert listener.items == [b"for 101"]
+
+
+async def test_while_redis_is_down_local_delivery_goes_on_and_returns_by_itself(own_redis):
+    resubscribed = asyncio.Event()
+
+    async def note_resubscribed() -> None:
+        resubscribed.set()
+
+    first = await started(own_redis.url)
+    second = await started(own_redis.url, on_resubscribed=note_resubscribed)
+    try:
+        here, there = Inbox(), Inbox()
+        first.subscribe("chat:1", here)
+        second.subscribe("chat:1", there)
+        await first.publish("chat:1", b"before")
+        assert await there.next() == b"before"
+
+        own_redis.stop()
+        await asyncio.wait_for(_until(lambda: not first.connected.is_set()), 5)
+        await first.publish("chat:1", b"during")  # does not raise
+        assert await here.next() == b"during"  # this process's sockets still hear it
+        assert there.items == [b"before"]
+
+        own_redis.start()  # same port
+        await asyncio.wait_for(resubscribed.wait(), 10)
+        await asyncio.wait_for(_until(first.connected.is_set), 10)
+        await first.publish("chat:1", b"after")
+        assert await there.next() == b"after"
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def _until(condition) -> None:
+    while not condition():  # noqa: ASYNC110 - polling a flag the broker flips
+        await asyncio.sleep(0.05)
+
+
+# -- the app on Redis ----------------------------------------------------------------------
+
+
+async def test_readiness_reports_the_broker(sqlite_url, tmp_path, own_redis):
+    app = create_app(app_config(sqlite_url, tmp_path, VIBECHAT_REDIS_URL=own_redis.url))
+    async with app.test_app():
+        client = app.test_client()
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200
+        assert await ready.get_json() == {"status": "ok", "database": "ok", "broker": "ok"}
+        own_redis.stop()
+        down = await client.get("/readyz")
+        assert down.status_code == 503
+        assert (await down.get_json())["broker"] == "unreachable"
+        # Pages are still served meanwhile.
+        assert (await client.get("/login")).status_code == 200
+
+
+async def test_the_in_process_broker_is_reported_as_such(app):
+    ready = await app.test_client().get("/readyz")
+    assert await ready.get_json() == {"status": "ok", "database": "ok", "broker": "in-process"}
+
+
+async def test_when_redis_returns_every_socket_is_told_to_reconnect(
+    sqlite_url, tmp_path, own_redis
+):
+    """Frames from other processes were lost during the outage: pages must catch up."""
+    from tests.conftest import People
+
+    app = create_app(app_config(sqlite_url, tmp_path, VIBECHAT_REDIS_URL=own_redis.url))
+    async with app.test_app():
+        people = People(app)
+        alice, bob = await people("alice"), await people("bob")
+        chat = await create_chat(alice, "Watercooler", "bob")
+        async with live(bob.client) as socket:
+            own_redis.stop()
+            # Posting goes on without Redis; bob is in this process, so he hears it.
+            assert (await send(alice, chat, "while Redis is away")).status_code == 303
+            await socket.until(f"#msg-{chat}-1")
+            own_redis.start()
+            code = await _close_code(socket, within=15)
+        assert code == 1012
+
+
+async def _close_code(socket, within: float) -> int:
+    from quart.testing.connections import WebsocketDisconnectError
+
+    async with asyncio.timeout(within):
+        while True:
+            try:
+                await socket.connection.receive()
+            except WebsocketDisconnectError as closed:
+                return closed.args[0]
