@@ -21,6 +21,7 @@ from tests.redis_server import RedisServer
 from tests.test_live_delivery import Person, name, new_chat, receive_until
 
 WITHIN = 1.0  # issue 6: delivered across processes within 1 s
+CRASH_OFFLINE = 45.0  # issue 6: the people of a crashed process go offline within this
 MESSAGE = re.compile(r'id="msg-(\d+)-(\d+)"[^>]*data-rev="(\d+)"')
 
 
@@ -53,6 +54,20 @@ def on(person: Person, base: str) -> Person:
     return other
 
 
+async def presence_on_chat_page(viewer: Person, chat: int) -> dict[str, str]:
+    """username -> "1"/"0" as the chat page of the viewer's process shows its members."""
+    page = await viewer.http.get(f"/chats/{chat}")
+    assert page.status_code == 200
+    rows = re.findall(r'<span class="member-name">([^<]+)</span>.*?data-online="(\d)"', page.text)
+    return dict(rows)
+
+
+async def user_id_of(viewer: Person, chat: int, username: str) -> int:
+    page = await viewer.http.get(f"/chats/{chat}")
+    assert page.status_code == 200, (page.status_code, page.headers, page.text[:300])
+    return int(re.search(rf'data-user="(\d+)"><span class="member-name">{username}<', page.text)[1])
+
+
 def socket_on(person: Person, base: str):
     return connect(
         base.replace("http://", "ws://") + "/ws",
@@ -82,6 +97,28 @@ async def test_a_socket_on_one_process_receives_a_post_made_through_the_other(tw
         await bob.close()
 
 
+async def test_presence_is_the_union_of_both_processes(two_servers):
+    first, second = two_servers
+    alice = await Person(first.url, name("alice")).register()
+    bob = await Person(first.url, name("bob")).register()
+    bob_on_b = on(bob, second.url)
+    try:
+        chat = await new_chat(alice, bob)
+        alice_id = await user_id_of(bob_on_b, chat, alice.username)
+        async with socket_on(bob, second.url) as bob_socket:
+            async with socket_on(alice, first.url):
+                await receive_until(bob_socket, f'id="presence-{alice_id}" data-online="1"')
+                shown = await presence_on_chat_page(bob_on_b, chat)
+                assert shown == {alice.username: "1", bob.username: "1"}
+            await receive_until(
+                bob_socket, f'id="presence-{alice_id}" data-online="0"', within=WITHIN
+            )
+        assert (await presence_on_chat_page(bob_on_b, chat))[alice.username] == "0"
+    finally:
+        for person in (alice, bob, bob_on_b):
+            await person.close()
+
+
 async def test_when_a_process_dies_its_clients_catch_up_on_the_other(two_servers):
     first, second = two_servers
     alice = await Person(second.url, name("alice")).register()
@@ -90,6 +127,8 @@ async def test_when_a_process_dies_its_clients_catch_up_on_the_other(two_servers
         chat = await new_chat(alice, carol)
         seen: dict[int, int] = {}  # seq -> rev, as carol's page holds them
         held = 0
+        carol_id = await user_id_of(alice, chat, carol.username)
+        alice_watch = await socket_on(alice, second.url)  # watches from B throughout
         async with socket_on(carol, first.url) as carol_on_a:
             for n in (1, 2):
                 await alice.post(f"/chats/{chat}/messages", {"body": f"before {n}"})
@@ -123,6 +162,15 @@ async def test_when_a_process_dies_its_clients_catch_up_on_the_other(two_servers
             frame = await receive_until(socket, f'id="msg-{chat}-6"', within=WITHIN)
             for _chat, seq, rev in MESSAGE.findall(frame):
                 seen[int(seq)] = int(rev)
+        # Carol's page on B has closed too. A died without giving back its claim on
+        # her, so she goes offline for the others once that claim expires and a sweep
+        # finds it.
+        crashed_at = time.monotonic()
+        await receive_until(
+            alice_watch, f'id="presence-{carol_id}" data-online="0"', within=CRASH_OFFLINE
+        )
+        print(f"\ncrashed process's person offline after {time.monotonic() - crashed_at:.1f} s")
+        await alice_watch.close()
         assert sorted(seen) == [1, 2, 3, 4, 5, 6]  # nothing lost
         # Nothing duplicated: every change has its own rev, each held once.
         assert len(set(seen.values())) == len(seen)

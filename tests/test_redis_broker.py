@@ -1,4 +1,5 @@
-"""The Redis broker: fan-out between processes, and Redis outages that lose nothing.
+"""Redis between processes: the broker's fan-out, shared presence, and outages that
+lose nothing.
 
 Two RedisBroker instances stand for two processes. Outage tests run a Redis server
 of their own on another port, so stopping it disturbs nobody.
@@ -11,12 +12,15 @@ import os
 import shutil
 
 import pytest
+import redis.asyncio as redis
 
+from tests.browser_server import free_port
 from tests.conftest import app_config, create_chat, send, skip_or_fail
 from tests.redis_server import REDIS_SERVER, RedisServer
 from tests.test_live_protocol import live
 from vibechat import create_app
 from vibechat.live.redis_broker import RedisBroker
+from vibechat.live.redis_presence import RedisPresence
 
 SHARED_REDIS = os.environ.get("VIBECHAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 WITHIN = 1.0  # a frame from another process arrives within this (issue 6)
@@ -182,3 +186,59 @@ async def _close_code(socket, within: float) -> int:
                 await socket.connection.receive()
             except WebsocketDisconnectError as closed:
                 return closed.args[0]
+
+
+# -- presence shared between processes -------------------------------------------------------
+
+
+@pytest.fixture
+async def presences(own_redis):
+    """Two processes' presence on the test's own Redis, with claims that live 1 s."""
+    clients = [redis.Redis.from_url(own_redis.url) for _ in range(2)]
+    yield [RedisPresence(client, ttl=1.0) for client in clients]
+    for client in clients:
+        await client.aclose()
+
+
+async def test_presence_is_the_union_of_every_process_and_announced_once(presences):
+    first, second = presences
+    assert await first.connect(7) is True  # first socket anywhere: online
+    assert await first.connect(7) is False  # a second tab
+    assert await second.connect(7) is False  # another process: still no news
+    assert await second.online([7, 8]) == {7}
+    assert await first.disconnect(7) is False
+    assert await first.disconnect(7) is False  # gone here, still on the second
+    assert await first.online([7]) == {7}
+    assert await second.disconnect(7) is True  # the last socket anywhere: offline
+    assert await first.online([7]) == set()
+
+
+async def test_two_processes_connecting_one_person_at_once_announce_it_once(presences):
+    first, second = presences
+    answers = await asyncio.gather(first.connect(9), second.connect(9))
+    assert sorted(answers) == [False, True]
+
+
+async def test_the_people_of_a_crashed_process_go_offline_after_the_ttl(presences):
+    crashed, survivor = presences
+    await crashed.connect(5)
+    await survivor.connect(6)
+    await crashed.heartbeat()
+    assert await survivor.online([5, 6]) == {5, 6}
+    assert await survivor.sweep() == []  # nothing has run out yet
+    # The crashed process renews nothing any more; the survivor does.
+    await asyncio.sleep(0.6)
+    await survivor.heartbeat()
+    await asyncio.sleep(0.6)
+    assert await survivor.online([5, 6]) == {6}
+    assert await survivor.sweep() == [5]  # announced once, by whoever sweeps first
+    assert await crashed.sweep() == []
+
+
+async def test_without_redis_presence_answers_for_this_process(tmp_path):
+    client = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
+    alone = RedisPresence(client)
+    assert await alone.connect(3) is True
+    assert await alone.online([3, 4]) == {3}
+    assert await alone.disconnect(3) is True
+    await client.aclose()

@@ -27,9 +27,9 @@ async def member_or_404(session, chat_id: int, *, lock: bool = False) -> Members
     return membership
 
 
-def online_among(members) -> set[int]:
+async def online_among(members) -> set[int]:
     """The ids of the people in (membership, user) pairs who have a socket open."""
-    return current_app.extensions["live"].presence.online(person.id for _, person in members)
+    return await current_app.extensions["live"].presence.online(person.id for _, person in members)
 
 
 def owner_or_403(membership: Membership) -> None:
@@ -162,7 +162,7 @@ async def render_chat_page(chat_id: int, values=None, errors=None, status: int =
     if messages and status == 200:
         # Read when shown as asked; a form sent back with an error is not a visit.
         await mark_read_up_to(membership, messages[-1].seq)
-    online = online_among(members)
+    online = await online_among(members)
     body = await render_template(
         "chats/show.html",
         chat=membership.chat,
@@ -204,7 +204,7 @@ async def render_members_page(chat_id: int, values=None, errors=None, status: in
     if is_htmx():
         # The chat page's member list, with who is online (a page refreshes it after
         # an outage, when presence frames may have been missed).
-        online = online_among(members)
+        online = await online_among(members)
         body = await render_template(
             "chats/_member_list.html", chat=membership.chat, members=members, online=online
         )

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
+import logging
 
 from quart import Quart, current_app
+from redis.exceptions import RedisError
 
 from vibechat.live import presence
 from vibechat.live.broker import Broker, LocalBroker
 from vibechat.live.presence import Presence, Typing
 from vibechat.live.redis_broker import RedisBroker
+from vibechat.live.redis_presence import HEARTBEAT, SWEEP, RedisPresence
+
+log = logging.getLogger(__name__)
 
 RECONNECT = 1012  # "Service Restart": pages reconnect and catch up
 
@@ -19,7 +26,8 @@ class Live:
 
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
-        self.presence = Presence()
+        shared = isinstance(broker, RedisBroker)
+        self.presence = RedisPresence(broker.client) if shared else Presence()
         self.typing = Typing()
         self._expiring: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task] = set()  # keep running expiry tasks referenced
@@ -55,12 +63,41 @@ class Live:
         finally:
             self._tasks.discard(asyncio.current_task())
 
+    def keep_presence_fresh(self, app: Quart) -> None:
+        """With shared presence: renew our claims, and announce people whose process
+        stopped renewing theirs (it crashed)."""
+        task = asyncio.ensure_future(self._presence_upkeep(app))
+        self._tasks.add(task)
+
+    async def _presence_upkeep(self, app: Quart) -> None:
+        from vibechat import queries
+        from vibechat.live import events
+
+        beat_every = round(HEARTBEAT / SWEEP)
+        for tick in itertools.count():
+            await asyncio.sleep(SWEEP)
+            try:
+                if tick % beat_every == 0:
+                    await self.presence.heartbeat()
+                gone = await self.presence.sweep()
+            except (RedisError, OSError) as error:
+                log.warning("presence upkeep skipped (%s)", error)
+                continue
+            for user_id in gone:
+                async with app.app_context():
+                    async with app.extensions["db"].read() as session:
+                        chat_ids = await queries.chat_ids_of(session, user_id)
+                    await events.presence_changed(user_id, chat_ids, online=False)
+
     async def close(self) -> None:
+        await self.presence.close()
         for handle in self._expiring.values():
             handle.cancel()
         self._expiring.clear()
-        for task in self._tasks:
+        for task in tuple(self._tasks):
             task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.broker.close()
 
 
@@ -80,6 +117,7 @@ def init_live(app: Quart, broker: Broker | None = None) -> None:
         if isinstance(live.broker, RedisBroker):
             live.broker.on_resubscribed = live.reconnect_everyone
             await live.broker.start()
+            live.keep_presence_fresh(app)
 
     @app.after_serving
     async def stop_live() -> None:

@@ -111,7 +111,7 @@ async def chats_joined(chat: Chat, names: dict[int, str]) -> None:
 @broadcast
 async def members_added(chat: Chat, people: list[User]) -> None:
     """New members appear in the member list of everyone who has the chat open."""
-    online = _live().presence.online(person.id for person in people)
+    online = await _live().presence.online(person.id for person in people)
     frames = [
         await render_partial(
             "chats/_member.html", chat_id=chat.id, person=person, role="member", online=online
@@ -132,7 +132,7 @@ async def member_left(
     frame = f'<li id="member-{chat_id}-{user_id}" hx-swap-oob="delete"></li>'
     if owner is not None:
         membership, person = owner
-        online = _live().presence.online([person.id])
+        online = await _live().presence.online([person.id])
         frame += await render_partial(
             "chats/_member.html",
             chat_id=chat_id,

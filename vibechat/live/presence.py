@@ -1,8 +1,10 @@
-"""Who is online (has at least one socket open) and who is typing, in this process.
+"""Who is online (has at least one socket open) and who is typing.
 
 Several tabs of one person count once: presence changes only on the first socket
-opened and the last one closed. Typing notices expire on their own after a few
-seconds. The scale-out work shares both through Redis.
+opened and the last one closed. `Presence` counts this process's sockets;
+`vibechat.live.redis_presence.RedisPresence` shares the count between processes.
+Typing notices expire on their own after a few seconds and stay per process (a
+notice lives five seconds; the frame that shows it goes through the broker).
 """
 
 from __future__ import annotations
@@ -14,24 +16,40 @@ TYPING_SECONDS = 5.0
 
 
 class Presence:
+    """The sockets of this process. Async like RedisPresence, which shares the count."""
+
     def __init__(self) -> None:
         self._sockets: Counter[int] = Counter()
 
-    def connect(self, user_id: int) -> bool:
-        """Count a socket; True when this person just came online."""
+    def _count_in(self, user_id: int) -> bool:
+        """Count a socket here; True when it is this person's first one here."""
         self._sockets[user_id] += 1
         return self._sockets[user_id] == 1
 
-    def disconnect(self, user_id: int) -> bool:
-        """Uncount a socket; True when this person just went offline."""
+    def _count_out(self, user_id: int) -> bool:
+        """Uncount a socket here; True when it was this person's last one here."""
         self._sockets[user_id] -= 1
         if self._sockets[user_id] <= 0:
             del self._sockets[user_id]
             return True
         return False
 
-    def online(self, user_ids) -> set[int]:
+    def local_users(self) -> list[int]:
+        return list(self._sockets)
+
+    async def connect(self, user_id: int) -> bool:
+        """Count a socket; True when this person just came online."""
+        return self._count_in(user_id)
+
+    async def disconnect(self, user_id: int) -> bool:
+        """Uncount a socket; True when this person just went offline."""
+        return self._count_out(user_id)
+
+    async def online(self, user_ids) -> set[int]:
         return {user_id for user_id in user_ids if self._sockets.get(user_id)}
+
+    async def close(self) -> None:
+        """Nothing to give back in one process."""
 
 
 class Typing:

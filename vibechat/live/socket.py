@@ -195,11 +195,11 @@ async def socket():
         await websocket.accept()
         counted = True
         live.connections.add(connection)
-        if live.presence.connect(g.user.id):
+        if await live.presence.connect(g.user.id):
             await events.presence_changed(g.user.id, connection.chat_ids, online=True)
         await connection.run()
     finally:
         live.connections.discard(connection)
         connection.unsubscribe_all()
-        if counted and live.presence.disconnect(g.user.id):
+        if counted and await live.presence.disconnect(g.user.id):
             await events.presence_changed(g.user.id, connection.chat_ids, online=False)
