@@ -124,3 +124,50 @@ def test_serve_refuses_several_workers_without_redis(tmp_path):
     assert result.returncode == 2
     assert "VIBECHAT_WORKERS=2 needs VIBECHAT_REDIS_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_copy_to_moves_a_sqlite_install_to_postgresql(tmp_path, postgres_url):
+    """The documented move: seed SQLite, copy it into an empty PostgreSQL, compare every
+    row, then keep using it (new ids continue after the copied ones)."""
+    from sqlalchemy import func
+
+    from tests.conftest import People, app_config, create_chat, send
+    from vibechat import create_app, schema
+    from vibechat.models import Base, Message
+
+    assert run_cli("migrate", instance=tmp_path).returncode == 0
+    assert run_cli("seed", instance=tmp_path).returncode == 0
+    await schema.downgrade(postgres_url, "base")  # as a brand-new, empty database
+
+    copied = run_cli("copy-to", postgres_url, instance=tmp_path)
+    assert copied.returncode == 0, copied.stderr
+    assert "messages: " in copied.stdout and "Copied " in copied.stdout
+
+    source = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'vibechat.sqlite3'}")
+    target = create_async_engine(postgres_url)
+    try:
+        for table in Base.metadata.sorted_tables:
+            query = select(table).order_by(*table.primary_key)
+            async with source.connect() as a, target.connect() as b:
+                rows = (await a.execute(query)).all()
+                assert rows == (await b.execute(query)).all(), table.name
+                assert rows or table.name == "sessions", f"nothing seeded in {table.name}"
+    finally:
+        await source.dispose()
+        await target.dispose()
+
+    # Copying again into a database that now has rows is refused and changes nothing.
+    again = run_cli("copy-to", postgres_url, instance=tmp_path)
+    assert again.returncode == 1
+    assert "already has rows" in again.stderr
+
+    app = create_app(app_config(postgres_url, tmp_path / "pg"))
+    async with app.test_app():
+        db = app.extensions["db"]
+        async with db.read() as session:
+            before = await session.scalar(select(func.count()).select_from(Message))
+        erin = await People(app)("erin")
+        chat = await create_chat(erin, "After the move")
+        assert (await send(erin, chat, "new ids after the copied ones")).status_code == 303
+        async with db.read() as session:
+            assert await session.scalar(select(func.count()).select_from(Message)) == before + 1

@@ -37,6 +37,24 @@ def serve(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover
 
 
+def copy_to(args: argparse.Namespace) -> int:
+    """Copy every row of the configured database into another (SQLite to PostgreSQL)."""
+    from vibechat.transfer import TransferError, copy_database
+
+    source = database_url(load_settings())
+    asyncio.run(schema.upgrade(args.target))
+    try:
+        copied = asyncio.run(copy_database(source, args.target))
+    except TransferError as error:
+        print(f"vibechat: {error}", file=sys.stderr)
+        return 1
+    for table, rows in copied.items():
+        print(f"{table}: {rows} rows")
+    print(f"Copied {_redacted(source)} to {_redacted(args.target)}.")
+    print("Now set VIBECHAT_DATABASE_URL to the new database and restart.")
+    return 0
+
+
 def seed(_args: argparse.Namespace) -> int:
     """Fill the database with a few people and chats to try things with."""
     from vibechat.seed import seed_demo
@@ -60,9 +78,16 @@ def main(argv: list[str] | None = None) -> int:
         description="A server-rendered group chat. Settings come from VIBECHAT_* variables.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, handler in (("migrate", migrate), ("serve", serve), ("seed", seed)):
+    for name, handler in (
+        ("migrate", migrate),
+        ("serve", serve),
+        ("seed", seed),
+        ("copy-to", copy_to),
+    ):
         command = commands.add_parser(name, help=handler.__doc__, description=handler.__doc__)
         command.set_defaults(handler=handler)
+        if handler is copy_to:
+            command.add_argument("target", help="SQLAlchemy URL of the empty target database")
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
