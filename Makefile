@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check lint audit format demo migrate clean lighthouse screenshots
+.PHONY: run test test-postgres check lint audit format demo migrate clean lighthouse screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ tools/node_modules/.installed: tools/package.json tools/package-lock.json
 test: $(VENV)/.installed-test tools/node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Every test but the browser ones again, with the app on PostgreSQL instead of SQLite
+# (VIBECHAT_TEST_POSTGRES_URL, default the local server; the run makes its own database).
+test-postgres: $(VENV)/.installed-test
+	VIBECHAT_TEST_DATABASE=postgres $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -57,7 +62,7 @@ lighthouse: $(VENV)/.installed-test tools/node_modules/.installed
 screenshots: $(VENV)/.installed-test
 	$(BIN)/python -m tools.screenshots
 
-check: lint audit test
+check: lint audit test test-postgres
 
 clean:
 	rm -rf $(VENV) instance

@@ -162,9 +162,22 @@ def app_config(url: str, instance: Path, **extra) -> dict:
     }
 
 
+# VIBECHAT_TEST_DATABASE=postgres runs every app-level test on PostgreSQL instead of
+# SQLite (.ci/run does both); the database-layer tests always run on both.
+APP_DATABASE = os.environ.get("VIBECHAT_TEST_DATABASE", "sqlite")
+
+
 @pytest.fixture
-async def app(sqlite_url, tmp_path) -> AsyncIterator:
-    app = create_app(app_config(sqlite_url, tmp_path))
+def app_database_url(request) -> str:
+    """The database the app under test uses: a SQLite copy, or the run's PostgreSQL."""
+    if APP_DATABASE not in {"sqlite", "postgres"}:
+        pytest.fail(f"VIBECHAT_TEST_DATABASE must be sqlite or postgres, not {APP_DATABASE!r}")
+    return request.getfixturevalue(f"{APP_DATABASE}_url")
+
+
+@pytest.fixture
+async def app(app_database_url, tmp_path) -> AsyncIterator:
+    app = create_app(app_config(app_database_url, tmp_path))
     async with app.test_app():
         yield app
 

@@ -37,9 +37,9 @@ def limits() -> dict:
 
 
 @pytest.fixture
-async def app(sqlite_url, tmp_path, limits):
+async def app(app_database_url, tmp_path, limits):
     settings = {"VIBECHAT_RATE_LIMITS": True, **limits}
-    app = create_app(app_config(sqlite_url, tmp_path, **settings))
+    app = create_app(app_config(app_database_url, tmp_path, **settings))
     async with app.test_app():
         yield app
 
@@ -287,7 +287,7 @@ def redis_is_up() -> bool:
         return False
 
 
-async def test_with_redis_every_process_shares_one_count(sqlite_url, tmp_path):
+async def test_with_redis_every_process_shares_one_count(app_database_url, tmp_path):
     if not redis_is_up():
         skip_or_fail("no Redis at 127.0.0.1:6379; start one to test shared rate limits")
     settings = {
@@ -296,8 +296,8 @@ async def test_with_redis_every_process_shares_one_count(sqlite_url, tmp_path):
         "VIBECHAT_LIMIT_LOGIN_USERNAME": "4 per minute",
     }
     username = f"shared-{uuid.uuid4().hex[:12]}"  # a key no other run has used
-    first = create_app(app_config(sqlite_url, tmp_path / "a", **settings))
-    second = create_app(app_config(sqlite_url, tmp_path / "b", **settings))
+    first = create_app(app_config(app_database_url, tmp_path / "a", **settings))
+    second = create_app(app_config(app_database_url, tmp_path / "b", **settings))
     async with first.test_app(), second.test_app():
         one = await fresh_visitor(People(first))
         two = await fresh_visitor(People(second))
@@ -307,13 +307,13 @@ async def test_with_redis_every_process_shares_one_count(sqlite_url, tmp_path):
         assert_too_many(await fail_login(two, username))
 
 
-async def test_when_redis_is_unreachable_people_can_still_sign_in(sqlite_url, tmp_path):
+async def test_when_redis_is_unreachable_people_can_still_sign_in(app_database_url, tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     app = create_app(
         app_config(
-            sqlite_url,
+            app_database_url,
             tmp_path,
             VIBECHAT_RATE_LIMITS=True,
             VIBECHAT_REDIS_URL=f"redis://127.0.0.1:{closed_port}/0",

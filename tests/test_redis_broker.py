@@ -136,8 +136,8 @@ async def _until(condition) -> None:
 # -- the app on Redis ----------------------------------------------------------------------
 
 
-async def test_readiness_reports_the_broker(sqlite_url, tmp_path, own_redis):
-    app = create_app(app_config(sqlite_url, tmp_path, VIBECHAT_REDIS_URL=own_redis.url))
+async def test_readiness_reports_the_broker(app_database_url, tmp_path, own_redis):
+    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_REDIS_URL=own_redis.url))
     async with app.test_app():
         client = app.test_client()
         ready = await client.get("/readyz")
@@ -157,12 +157,12 @@ async def test_the_in_process_broker_is_reported_as_such(app):
 
 
 async def test_when_redis_returns_every_socket_is_told_to_reconnect(
-    sqlite_url, tmp_path, own_redis
+    app_database_url, tmp_path, own_redis
 ):
     """Frames from other processes were lost during the outage: pages must catch up."""
     from tests.conftest import People
 
-    app = create_app(app_config(sqlite_url, tmp_path, VIBECHAT_REDIS_URL=own_redis.url))
+    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_REDIS_URL=own_redis.url))
     async with app.test_app():
         people = People(app)
         alice, bob = await people("alice"), await people("bob")

@@ -97,17 +97,19 @@ async def test_over_https_every_cookie_is_secure_by_default(people):
     ("setting", "scheme", "secure"), [(True, "http", True), (False, "https", False)]
 )
 async def test_the_secure_cookies_setting_forces_the_flag_either_way(
-    sqlite_url, tmp_path, setting, scheme, secure
+    app_database_url, tmp_path, setting, scheme, secure
 ):
-    app = create_app(app_config(sqlite_url, tmp_path, VIBECHAT_SECURE_COOKIES=setting))
+    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_SECURE_COOKIES=setting))
     async with app.test_app():
         response = await app.test_client().get("/register", scheme=scheme)
     assert ("secure" in cookie_attributes(response, "vibechat_csrf")) is secure
 
 
-async def test_behind_a_trusted_proxy_https_is_taken_from_x_forwarded_proto(sqlite_url, tmp_path):
+async def test_behind_a_trusted_proxy_https_is_taken_from_x_forwarded_proto(
+    app_database_url, tmp_path
+):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
-    app = create_app(app_config(sqlite_url, tmp_path, VIBECHAT_PROXY_HOPS=1))
+    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_PROXY_HOPS=1))
     async with app.test_app():
         response = await app.test_client().get("/register", headers=forwarded)
     assert "secure" in cookie_attributes(response, "vibechat_csrf")
@@ -152,9 +154,11 @@ async def test_a_session_just_inside_its_lifetimes_still_works(alice, db):
     assert (await alice.get("/chats")).status_code == 200
 
 
-async def test_lifetimes_are_settings(sqlite_url, tmp_path):
+async def test_lifetimes_are_settings(app_database_url, tmp_path):
     app = create_app(
-        app_config(sqlite_url, tmp_path, VIBECHAT_SESSION_IDLE=60, VIBECHAT_SESSION_LIFETIME=3600)
+        app_config(
+            app_database_url, tmp_path, VIBECHAT_SESSION_IDLE=60, VIBECHAT_SESSION_LIFETIME=3600
+        )
     )
     async with app.test_app():
         people = People(app)
@@ -189,10 +193,10 @@ async def test_signing_in_clears_the_persons_expired_sessions(people, alice, db)
 
 
 async def test_an_open_socket_closes_when_its_session_lifetime_ends(
-    sqlite_url,
+    app_database_url,
     tmp_path,
 ):
-    app = create_app(app_config(sqlite_url, tmp_path, VIBECHAT_SESSION_LIFETIME=2))
+    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_SESSION_LIFETIME=2))
     async with app.test_app():
         alice = await People(app)("alice")
         async with live(alice.client) as socket:
