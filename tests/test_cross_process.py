@@ -8,7 +8,11 @@ The Redis server is the test's own (another port), so no other run hears our fra
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 
 import httpx
@@ -16,7 +20,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.browser_server import restartable_server
+from tests.browser_server import free_port, restartable_server
 from tests.redis_server import RedisServer
 from tests.test_live_delivery import Person, name, new_chat, receive_until
 
@@ -179,3 +183,66 @@ async def test_when_a_process_dies_its_clients_catch_up_on_the_other(two_servers
         first.start()  # for any test after this one
         await alice.close()
         await carol.close()
+
+
+RECONNECTING_CODES = {1011, 1012, 1013}  # close codes htmx's ws extension retries on
+
+
+@pytest.fixture
+def two_worker_server(tmp_path, redis_for_the_module):
+    """`vibechat serve` with VIBECHAT_WORKERS=2 (and Redis), as `make run` would start it."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIBECHAT_")}
+    env.update(
+        VIBECHAT_INSTANCE_PATH=str(tmp_path),
+        VIBECHAT_PORT=str(port),
+        VIBECHAT_WORKERS="2",
+        VIBECHAT_REDIS_URL=redis_for_the_module.url,
+        VIBECHAT_SECRET_KEY="several-workers-test",
+        VIBECHAT_RATE_LIMITS="off",
+    )
+    cli = [sys.executable, "-m", "vibechat.cli"]
+    subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True, timeout=60)
+    server = subprocess.Popen([*cli, "serve"], env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while not _healthy(base):
+            assert server.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)
+        yield base, server
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(10)
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(base + "/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+async def test_stopping_a_server_with_several_workers_tells_every_socket_to_reconnect(
+    two_worker_server,
+):
+    """SIGTERM, as a deploy sends it: every socket gets a real close frame (not a
+    dropped connection) with a code that pages reconnect on."""
+    base, server = two_worker_server
+    alice = await Person(base, name("alice")).register()
+    try:
+        sockets = [await socket_on(alice, base) for _ in range(6)]
+        await asyncio.sleep(0.5)
+        server.send_signal(signal.SIGTERM)
+        codes = []
+        for socket in sockets:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(socket.recv(), 20)
+            assert closed.value.rcvd is not None, "the connection dropped without a close frame"
+            codes.append(closed.value.rcvd.code)
+        print(f"\nclose codes on SIGTERM with 2 workers: {codes}")
+        assert set(codes) <= RECONNECTING_CODES, codes
+        assert await asyncio.to_thread(server.wait, 30) == 0
+    finally:
+        await alice.close()
