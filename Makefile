@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-postgres check lint audit format demo migrate clean lighthouse screenshots
+.PHONY: run test test-postgres bench-scaling check lint audit format demo migrate clean lighthouse screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ format: $(VENV)/.installed-test
 
 lighthouse: $(VENV)/.installed-test tools/node_modules/.installed
 	$(BIN)/python -m tools.lighthouse
+
+# Live delivery with 1 and 2 hypercorn processes behind one Redis (a minute; figures).
+bench-scaling: $(VENV)/.installed-test
+	$(BIN)/python -m bench.scaling
 
 screenshots: $(VENV)/.installed-test
 	$(BIN)/python -m tools.screenshots

@@ -246,3 +246,23 @@ async def test_stopping_a_server_with_several_workers_tells_every_socket_to_reco
         assert await asyncio.to_thread(server.wait, 30) == 0
     finally:
         await alice.close()
+
+
+async def test_posts_through_both_processes_at_once_get_one_gapless_order(two_servers):
+    """The per-chat seq stays gapless with writers in two processes on PostgreSQL."""
+    first, second = two_servers
+    alice = await Person(first.url, name("alice")).register()
+    bob = await Person(first.url, name("bob")).register()
+    bob_on_b = on(bob, second.url)
+    try:
+        chat = await new_chat(alice, bob)
+        posts = [alice.post(f"/chats/{chat}/messages", {"body": f"a{n}"}) for n in range(15)]
+        posts += [bob_on_b.post(f"/chats/{chat}/messages", {"body": f"b{n}"}) for n in range(15)]
+        answers = await asyncio.gather(*posts)
+        assert [answer.status_code for answer in answers] == [303] * 30
+        page = await alice.http.get(f"/chats/{chat}")
+        seqs = [int(seq) for _chat, seq, _rev in MESSAGE.findall(page.text)]
+        assert seqs == list(range(1, 31))
+    finally:
+        for person in (alice, bob, bob_on_b):
+            await person.close()
