@@ -161,6 +161,16 @@ async def live(client, *, stuck: asyncio.Event | None = None):
         yield Socket(connection)
 
 
+async def close_code(socket: Socket, within: float) -> int:
+    """Read whatever frames come until the server closes the socket; its close code."""
+    async with asyncio.timeout(within):
+        while True:
+            try:
+                await socket.connection.receive()
+            except WebsocketDisconnectError as closed:
+                return closed.args[0]
+
+
 async def assert_refused(client, headers: dict) -> None:
     """The socket is answered with 403 before it is accepted."""
     with pytest.raises(WebsocketResponseError) as refused:

@@ -15,9 +15,9 @@ import pytest
 import redis.asyncio as redis
 
 from tests.browser_server import free_port
-from tests.conftest import app_config, create_chat, send, skip_or_fail
+from tests.conftest import People, app_config, create_chat, send, skip_or_fail
 from tests.redis_server import REDIS_SERVER, RedisServer
-from tests.test_live_protocol import live
+from tests.test_live_protocol import close_code, live
 from vibechat import create_app
 from vibechat.live.redis_broker import RedisBroker
 from vibechat.live.redis_presence import RedisPresence
@@ -160,8 +160,6 @@ async def test_when_redis_returns_every_socket_is_told_to_reconnect(
     app_database_url, tmp_path, own_redis
 ):
     """Frames from other processes were lost during the outage: pages must catch up."""
-    from tests.conftest import People
-
     app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_REDIS_URL=own_redis.url))
     async with app.test_app():
         people = People(app)
@@ -173,19 +171,8 @@ async def test_when_redis_returns_every_socket_is_told_to_reconnect(
             assert (await send(alice, chat, "while Redis is away")).status_code == 303
             await socket.until(f"#msg-{chat}-1")
             own_redis.start()
-            code = await _close_code(socket, within=15)
+            code = await close_code(socket, within=15)
         assert code == 1012
-
-
-async def _close_code(socket, within: float) -> int:
-    from quart.testing.connections import WebsocketDisconnectError
-
-    async with asyncio.timeout(within):
-        while True:
-            try:
-                await socket.connection.receive()
-            except WebsocketDisconnectError as closed:
-                return closed.args[0]
 
 
 # -- presence shared between processes -------------------------------------------------------

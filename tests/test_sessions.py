@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
-from quart.testing.connections import WebsocketDisconnectError
 from sqlalchemy import select, update
 
 from tests.conftest import (
@@ -19,7 +17,7 @@ from tests.conftest import (
     sign_in_again,
     user_id,
 )
-from tests.test_live_protocol import live
+from tests.test_live_protocol import close_code, live
 from vibechat import create_app
 from vibechat.models import Session, User, utcnow
 from vibechat.sessions import TOUCH_EVERY
@@ -33,16 +31,6 @@ def cookie_attributes(response, name: str) -> list[str]:
         if header.startswith(name + "="):
             return [part.strip().lower() for part in header.split(";")[1:]]
     raise AssertionError(f"no Set-Cookie for {name}: {response.headers.get_all('Set-Cookie')}")
-
-
-async def close_code(socket, within: float) -> int:
-    """Read whatever frames come until the server closes the socket; its close code."""
-    async with asyncio.timeout(within):
-        while True:
-            try:
-                await socket.connection.receive()
-            except WebsocketDisconnectError as closed:
-                return closed.args[0]
 
 
 async def register(person, username: str, **kwargs):
