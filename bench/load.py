@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
@@ -49,6 +50,7 @@ class Tally:
     posted_at: dict[str, float] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     duplicated: int = 0
+    failed_posts: int = 0  # posts the server refused or failed (their deliveries count lost)
     frames: int = 0
     last_frame_at: float = 0.0
     last_delivery_at: float = 0.0
@@ -89,6 +91,7 @@ class Tally:
             "max ms": latencies[-1] * 1000 if latencies else float("nan"),
             "lost": self.expected - len(latencies),
             "duplicated": self.duplicated,
+            "failed posts": self.failed_posts,
         }
 
 
@@ -154,15 +157,22 @@ class Crowd:
                 await asyncio.wait_for(asyncio.gather(*(sock.closed for sock in self.sockets)), 10)
 
 
+async def post_one(tally: Tally, poster: Poster, key: str) -> None:
+    tally.posted_at[key] = time.perf_counter()
+    try:
+        await poster(key)
+    except (RuntimeError, httpx.HTTPError) as error:
+        tally.failed_posts += 1
+        print(f"post failed: {error}"[:300], file=sys.stderr)
+
+
 async def post_all(tally: Tally, posters: list[Poster], posts: int) -> float:
     """Each poster posts its share one after another, all posters at once."""
     started = time.perf_counter()
 
     async def run(poster: Poster, numbers: range) -> None:
         for n in numbers:
-            key = marker(n)
-            tally.posted_at[key] = time.perf_counter()
-            await poster(key)
+            await post_one(tally, poster, marker(n))
 
     await asyncio.gather(
         *(run(poster, range(i, posts, len(posters))) for i, poster in enumerate(posters))
@@ -178,9 +188,7 @@ async def post_at_rate(tally: Tally, posters: list[Poster], rate: float, seconds
         delay = started + n / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        key = marker(n)
-        tally.posted_at[key] = time.perf_counter()
-        tasks.append(asyncio.ensure_future(posters[n % len(posters)](key)))
+        tasks.append(asyncio.ensure_future(post_one(tally, posters[n % len(posters)], marker(n))))
     await asyncio.gather(*tasks)
     return started
 

@@ -30,9 +30,9 @@ SCENARIOS = ("town-hall", "office", "idle", "history", "posting")
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 WANTED = {  # figures shown per scenario, in order
     "town hall": ["deliveries/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "lost", "duplicated",
-                  "closed by server", "max stall ms"],
-    "office": ["p50 ms", "p99 ms", "max ms", "lost", "duplicated", "closed by server",
-               "max stall ms"],
+                  "failed posts", "closed by server", "max stall ms"],
+    "office": ["p50 ms", "p99 ms", "max ms", "lost", "duplicated", "failed posts",
+               "closed by server", "max stall ms"],
     "idle": ["KB per socket", "sockets held", "connects/s", "max stall ms"],
     "history": ["requests/s", "p50 ms", "p99 ms", "max stall ms"],
     "posting": ["posts/s", "p50 ms", "p99 ms", "max stall ms"],
@@ -43,7 +43,11 @@ def target(scenario: str, figure: str, app: float, ratio: float) -> tuple[str, b
     """Issue 7's target for this figure, if it has one, and whether it holds."""
     if scenario.startswith("town hall") and figure == "deliveries/s":
         return "≥ 0.8x ref", ratio >= 0.8
-    if scenario.startswith(("town hall", "office")) and figure in ("lost", "duplicated"):
+    if scenario.startswith(("town hall", "office")) and figure in (
+        "lost",
+        "duplicated",
+        "failed posts",
+    ):
         return "0", app == 0
     if scenario.startswith("office") and figure == "p99 ms":
         return "≤ 100", app <= 100
@@ -109,26 +113,26 @@ async def run(chosen: list[str], sizes: Sizes, postgres: str, folder: Path) -> l
         for compress in (True, False):
             label = "town hall" + (" (deflate)" if compress else " (no deflate)")
             note(label)
-            reference = await scenarios.reference_town_hall(sizes, compress)
+            reference = await scenarios.reference_town_hall(folder, sizes, compress)
             app = await scenarios.app_town_hall(folder, sizes, compress)
             results.append((label, app, reference))
     if "office" in chosen:
         note("office")
-        reference = await scenarios.reference_office(sizes)
+        reference = await scenarios.reference_office(folder, sizes)
         results.append(("office", await scenarios.app_office(folder, sizes), reference))
     if "idle" in chosen:
         note("idle")
-        reference = await scenarios.reference_idle(sizes)
+        reference = await scenarios.reference_idle(folder, sizes)
         results.append(("idle", await scenarios.app_idle(folder, sizes), reference))
     if "history" in chosen:
         note("history")
-        reference = await scenarios.reference_history(sizes)
+        reference = await scenarios.reference_history(folder, sizes)
         app = await scenarios.app_history(folder, sizes)
         for part in ("chat page", "older messages"):
             results.append((f"history: {part}", app[part], reference[part]))
     if "posting" in chosen:
         note("posting")
-        reference = await scenarios.reference_posting(sizes)
+        reference = await scenarios.reference_posting(folder, sizes)
         url = scenarios.sqlite_url(folder, "posting")
         results.append(
             ("posting (SQLite)", await scenarios.app_posting(folder, sizes, url), reference)

@@ -71,12 +71,12 @@ def app_server(folder: Path, database_url: str):
         "VIBECHAT_RATE_LIMITS": "off",  # the benchmark posts at machine speed
         "VIBECHAT_REDIS_URL": "",
     }
-    with servers.serve("bench.served:app", settings) as server:
+    with servers.serve("bench.served:app", folder / "app.log", settings) as server:
         yield server
 
 
-def reference_server():
-    return servers.serve("bench.reference:app")
+def reference_server(folder: Path):
+    return servers.serve("bench.reference:app", folder / "reference.log")
 
 
 def sqlite_url(folder: Path, name: str) -> str:
@@ -207,8 +207,8 @@ async def app_town_hall(folder: Path, sizes: Sizes, compress: bool) -> dict:
     return figures
 
 
-async def reference_town_hall(sizes: Sizes, compress: bool) -> dict:
-    with reference_server() as server:
+async def reference_town_hall(folder: Path, sizes: Sizes, compress: bool) -> dict:
+    with reference_server(folder) as server:
         clients = [client_for(server) for _ in range(sizes.hall_senders)]
         posters = [reference_poster(client, "hall") for client in clients]
         listeners = [load.Listener("/ws?room=hall") for _ in range(sizes.hall_members)]
@@ -257,8 +257,8 @@ async def app_office(folder: Path, sizes: Sizes) -> dict:
     return figures
 
 
-async def reference_office(sizes: Sizes) -> dict:
-    with reference_server() as server:
+async def reference_office(folder: Path, sizes: Sizes) -> dict:
+    with reference_server(folder) as server:
         clients = [client_for(server) for _ in range(sizes.office_chats)]
         posters = [reference_poster(client, str(n)) for n, client in enumerate(clients)]
         listeners = [
@@ -312,8 +312,8 @@ async def app_idle(folder: Path, sizes: Sizes) -> dict:
             return await held_memory(server, [load.Listener("/ws", p.cookie) for p in people])
 
 
-async def reference_idle(sizes: Sizes) -> dict:
-    with reference_server() as server:
+async def reference_idle(folder: Path, sizes: Sizes) -> dict:
+    with reference_server(folder) as server:
         listeners = [load.Listener(f"/ws?room={n // 10}") for n in range(sizes.idle_sockets)]
         return await held_memory(server, listeners)
 
@@ -349,8 +349,8 @@ async def app_history(folder: Path, sizes: Sizes) -> dict[str, dict]:
     return {"chat page": page, "older messages": older}
 
 
-async def reference_history(sizes: Sizes) -> dict[str, dict]:
-    with reference_server() as server:
+async def reference_history(folder: Path, sizes: Sizes) -> dict[str, dict]:
+    with reference_server(folder) as server:
         clients = [client_for(server) for _ in range(sizes.history_readers)]
         page = await read_concurrently(server, clients, "/page", sizes, htmx=False)
         await close_all(clients)
@@ -384,8 +384,8 @@ async def app_posting(folder: Path, sizes: Sizes, url: str) -> dict:
     return figures
 
 
-async def reference_posting(sizes: Sizes) -> dict:
-    with reference_server() as server:
+async def reference_posting(folder: Path, sizes: Sizes) -> dict:
+    with reference_server(folder) as server:
         clients = [client_for(server) for _ in range(sizes.posting_senders)]
 
         def poster(client):

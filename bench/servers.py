@@ -46,8 +46,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(application: str, settings: dict[str, str] | None = None) -> Iterator[Server]:
-    """Run `application` ("module:attribute") until the block ends."""
+def serve(application: str, log: Path, settings: dict[str, str] | None = None) -> Iterator[Server]:
+    """Run `application` ("module:attribute") until the block ends, its output in `log`.
+
+    A server that logged an error says so on stderr when it stops, with the first
+    lines of what it logged, so that a failure never hides behind a figure.
+    """
     server = Server("127.0.0.1", free_port())
     env = {**os.environ, **(settings or {}), "PYTHONPATH": str(ROOT)}
     command = [
@@ -62,7 +66,8 @@ def serve(application: str, settings: dict[str, str] | None = None) -> Iterator[
         "1",
         application,
     ]
-    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    output = log.open("ab")
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=output)
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
@@ -82,3 +87,13 @@ def serve(application: str, settings: dict[str, str] | None = None) -> Iterator[
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        output.close()
+        report_errors(application, log)
+
+
+def report_errors(application: str, log: Path) -> None:
+    lines = log.read_text(errors="replace").splitlines()
+    first = next((n for n, line in enumerate(lines) if " ERROR " in line), None)
+    if first is not None:
+        shown = "\n".join(lines[first : first + 40])
+        print(f"{application} logged errors ({log}):\n{shown}", file=sys.stderr)
