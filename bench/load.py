@@ -112,23 +112,30 @@ class Crowd:
         self.tally = tally
         self.compress = compress
         self.sockets: list[wsclient.Socket] = []
+        self.refused = 0  # handshakes the server did not accept
 
     async def connect(self, listeners: list[Listener]) -> None:
         gate = asyncio.Semaphore(CONNECTING_AT_ONCE)
 
-        async def one(listener: Listener) -> wsclient.Socket:
+        async def one(listener: Listener) -> wsclient.Socket | None:
             async with gate:
-                return await wsclient.connect(
-                    self.host,
-                    self.port,
-                    listener.path,
-                    self.tally.reader(),
-                    cookie=listener.cookie,
-                    origin=self.origin,
-                    compress=self.compress,
-                )
+                try:
+                    return await wsclient.connect(
+                        self.host,
+                        self.port,
+                        listener.path,
+                        self.tally.reader(),
+                        cookie=listener.cookie,
+                        origin=self.origin,
+                        compress=self.compress,
+                    )
+                except (wsclient.HandshakeRefused, OSError) as error:
+                    self.refused += 1
+                    print(f"socket refused: {error}", file=sys.stderr)
+                    return None
 
-        self.sockets += await asyncio.gather(*(one(listener) for listener in listeners))
+        opened = await asyncio.gather(*(one(listener) for listener in listeners))
+        self.sockets += [sock for sock in opened if sock is not None]
 
     async def settle(self) -> None:
         """Wait until frames stop arriving (presence announcements of the crowd itself)."""

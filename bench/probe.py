@@ -2,8 +2,8 @@
 
 `install(app)` adds a task that sleeps a few milliseconds in a loop and records how
 late it wakes up (the longest stall of the event loop), and a route,
-GET /_bench/probe, that answers {"max_stall_ms", "rss_bytes"} and starts a new stall
-window. The benchmark wraps the real app and the reference server the same way
+GET /_bench/probe, that answers {"max_stall_ms", "max_gc_ms", "rss_bytes"} and starts a
+new window for both maxima. The benchmark wraps the real app and the reference server the same way
 (bench/served.py, bench/reference.py); the product never carries it.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from pathlib import Path
 
@@ -22,7 +23,15 @@ TICK = 0.005  # seconds between wake-ups: shorter stalls than this are not seen
 class StallMonitor:
     def __init__(self) -> None:
         self.max_stall = 0.0
+        self.max_gc_pause = 0.0  # the longest garbage collection: one cause of stalls
+        self._gc_started = 0.0
         self._task: asyncio.Task | None = None
+
+    def _time_gc(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.max_gc_pause = max(self.max_gc_pause, time.perf_counter() - self._gc_started)
 
     async def _watch(self) -> None:
         while True:
@@ -33,17 +42,20 @@ class StallMonitor:
 
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._watch())
+        gc.callbacks.append(self._time_gc)
 
     async def stop(self) -> None:
+        gc.callbacks.remove(self._time_gc)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def take(self) -> float:
-        """The longest stall since the last take, in seconds."""
-        stall, self.max_stall = self.max_stall, 0.0
-        return stall
+    def take(self) -> tuple[float, float]:
+        """The longest stall and garbage collection since the last take, in seconds."""
+        figures = self.max_stall, self.max_gc_pause
+        self.max_stall = self.max_gc_pause = 0.0
+        return figures
 
 
 def rss_bytes() -> int:
@@ -67,4 +79,9 @@ def install(app: Quart) -> None:
 
     @app.get("/_bench/probe")
     async def probe():
-        return {"max_stall_ms": monitor.take() * 1000, "rss_bytes": rss_bytes()}
+        stall, gc_pause = monitor.take()
+        return {
+            "max_stall_ms": stall * 1000,
+            "max_gc_ms": gc_pause * 1000,
+            "rss_bytes": rss_bytes(),
+        }

@@ -98,6 +98,10 @@ async def postgres_database(admin_url: str):
         await engine.dispose()
 
 
+def stalls(probe: dict) -> dict:
+    return {"max stall ms": probe["max_stall_ms"], "max GC pause ms": probe["max_gc_ms"]}
+
+
 # -- people and posters -----------------------------------------------------------------
 
 
@@ -169,8 +173,9 @@ async def delivery_round(
     started = await posting(tally)
     await load.wait_for(tally, DELIVERY_DEADLINE)
     figures = tally.figures(started)
+    figures["refused sockets"] = crowd.refused
     figures["closed by server"] = crowd.closed
-    figures["max stall ms"] = server.probe()["max_stall_ms"]
+    figures.update(stalls(server.probe()))
     if compress and not crowd.compressed:
         raise RuntimeError("the server refused permessage-deflate")
     await crowd.close()
@@ -297,8 +302,9 @@ async def held_memory(server: servers.Server, listeners: list[load.Listener]) ->
     return {
         "KB per socket": (probe["rss_bytes"] - before) / held / 1024,
         "sockets held": held,
+        "refused sockets": crowd.refused,
         "connects/s": len(listeners) / connected,
-        "max stall ms": probe["max_stall_ms"],
+        **stalls(probe),
     }
 
 
@@ -330,7 +336,7 @@ async def read_concurrently(server, clients, path: str, sizes: Sizes, htmx: bool
 
     workers = [lambda client=client: request(client) for client in clients]
     figures = await load.timed_requests(workers, sizes.history_seconds)
-    figures["max stall ms"] = server.probe()["max_stall_ms"]
+    figures.update(stalls(server.probe()))
     return figures
 
 
@@ -368,7 +374,7 @@ async def post_concurrently(server, posters: list[load.Poster], sizes: Sizes) ->
         sizes.posting_seconds,
     )
     figures["posts/s"] = figures.pop("requests/s")
-    figures["max stall ms"] = server.probe()["max_stall_ms"]
+    figures.update(stalls(server.probe()))
     return figures
 
 

@@ -58,6 +58,9 @@ class _Protocol(asyncio.Protocol):
             head = bytes(self.buffer[:end])
             del self.buffer[: end + 4]
             self.upgraded = True
+            # Frames may follow the response in this very read: be ready to inflate.
+            if self.offered_deflate and b"permessage-deflate" in head.lower():
+                self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
             if not self.handshake.done():
                 self.handshake.set_result(head)
         self._read_frames()
@@ -194,6 +197,4 @@ async def connect(
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     compressed = "permessage-deflate" in headers.get("sec-websocket-extensions", "")
-    if compressed:
-        protocol.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     return Socket(protocol, compressed)
