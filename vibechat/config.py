@@ -30,6 +30,14 @@ def _log_format(value: str) -> str:
     return value
 
 
+def _ws_compression(value: str) -> str:
+    from vibechat.live.compression import MODES
+
+    if value not in MODES:
+        raise ValueError(f"expected one of {', '.join(MODES)}, got {value!r}")
+    return value
+
+
 def _secure_cookies(value: str) -> bool | None:
     """true, false, or auto (None): Secure whenever the request came over HTTPS."""
     if value.strip().lower() == "auto":
@@ -206,6 +214,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Frames a socket may have waiting; a client that falls further behind is"
         " disconnected (it reconnects and catches up).",
         int,
+    ),
+    Setting(
+        "VIBECHAT_WS_COMPRESSION",
+        "per-message",
+        "permessage-deflate on sockets: on (context kept: fewest bytes, about 256 KB"
+        " per busy socket), per-message (each frame compressed alone, memory freed"
+        " after each) or off. See docs/performance.md.",
+        _ws_compression,
     ),
     Setting(
         "VIBECHAT_MAX_BODY_BYTES",
