@@ -10,7 +10,7 @@ import logging
 from quart import Quart, current_app
 from redis.exceptions import RedisError
 
-from vibechat.live import presence
+from vibechat.live import compression, presence
 from vibechat.live.broker import Broker, LocalBroker
 from vibechat.live.presence import Presence, Typing
 from vibechat.live.redis_broker import RedisBroker
@@ -19,6 +19,10 @@ from vibechat.live.redis_presence import HEARTBEAT, SWEEP, RedisPresence
 log = logging.getLogger(__name__)
 
 RECONNECT = 1012  # "Service Restart": pages reconnect and catch up
+# People who arrive or leave within this many seconds are announced together: one
+# frame per chat, not one per person (a town hall of 1,000 opening the page at 10:00
+# would otherwise send each of them every arrival after theirs: half a million frames).
+PRESENCE_BATCH = 0.2
 
 
 class Live:
@@ -31,6 +35,8 @@ class Live:
         self.typing = Typing()
         self._expiring: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task] = set()  # keep running expiry tasks referenced
+        self._presence_news: dict[int, dict[int, bool]] = {}  # chat -> person -> online
+        self._presence_due: asyncio.TimerHandle | None = None
         self.connections: set = set()  # every open socket in this process
 
     async def reconnect_everyone(self) -> None:
@@ -38,30 +44,51 @@ class Live:
         for connection in tuple(self.connections):
             connection.close(RECONNECT)
 
+    def announce_presence(self, user_id: int, chat_ids, online: bool) -> None:
+        """Tell these chats that someone came online or went offline, in the next batch."""
+        for chat_id in chat_ids:
+            self._presence_news.setdefault(chat_id, {})[user_id] = online
+        if self._presence_due is None and self._presence_news:
+            self._presence_due = self._later(PRESENCE_BATCH, self._announce)
+
+    async def _announce(self) -> None:
+        from vibechat.live import events
+
+        self._presence_due = None
+        news, self._presence_news = self._presence_news, {}
+        await events.presence_batch(news)
+
+    def _later(self, delay: float, job) -> asyncio.TimerHandle:
+        """Run the coroutine function job() in delay seconds, inside the app's context
+        (a timer runs outside any request, and rendering a frame needs the app)."""
+        app = current_app._get_current_object()
+
+        async def run() -> None:
+            try:
+                async with app.app_context():
+                    await job()
+            finally:
+                self._tasks.discard(asyncio.current_task())
+
+        loop = asyncio.get_running_loop()
+        return loop.call_later(delay, lambda: self._tasks.add(asyncio.ensure_future(run())))
+
     def expire_typing_later(self, chat_id: int) -> None:
         """Publish the typing line again once notices have had time to expire."""
         if chat_id in self._expiring:
             return
-        app = current_app._get_current_object()
-        loop = asyncio.get_running_loop()
-        self._expiring[chat_id] = loop.call_later(
-            presence.TYPING_SECONDS + 0.1,
-            lambda: self._tasks.add(asyncio.ensure_future(self._expire(app, chat_id))),
+        self._expiring[chat_id] = self._later(
+            presence.TYPING_SECONDS + 0.1, lambda: self._expire(chat_id)
         )
 
-    async def _expire(self, app: Quart, chat_id: int) -> None:
+    async def _expire(self, chat_id: int) -> None:
         from vibechat.live import events
 
-        try:
-            del self._expiring[chat_id]
-            # A timer runs outside any request: rendering the frame needs the app.
-            async with app.app_context():
-                if self.typing.expire(chat_id):
-                    await events.typing_changed(chat_id)
-                if self.typing.current(chat_id):
-                    self.expire_typing_later(chat_id)
-        finally:
-            self._tasks.discard(asyncio.current_task())
+        del self._expiring[chat_id]
+        if self.typing.expire(chat_id):
+            await events.typing_changed(chat_id)
+        if self.typing.current(chat_id):
+            self.expire_typing_later(chat_id)
 
     def keep_presence_fresh(self, app: Quart) -> None:
         """With shared presence: renew our claims, and announce people whose process
@@ -91,8 +118,9 @@ class Live:
 
     async def close(self) -> None:
         await self.presence.close()
-        for handle in self._expiring.values():
-            handle.cancel()
+        for handle in [*self._expiring.values(), self._presence_due]:
+            if handle is not None:
+                handle.cancel()
         self._expiring.clear()
         for task in tuple(self._tasks):
             task.cancel()
@@ -106,6 +134,7 @@ def init_live(app: Quart, broker: Broker | None = None) -> None:
     from vibechat.live.socket import bp
 
     app.register_blueprint(bp)
+    compression.configure(app.config["VIBECHAT_WS_COMPRESSION"])
 
     @app.before_serving
     async def start_live() -> None:

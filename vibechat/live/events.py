@@ -85,12 +85,21 @@ async def typing_changed(chat_id: int) -> None:
     await _publish(chat_topic(chat_id), frame)
 
 
-@broadcast
 async def presence_changed(user_id: int, chat_ids, online: bool) -> None:
-    """Someone came online or went offline: tell every chat they are in."""
-    frame = await presence_frame(user_id, online)
-    for chat_id in chat_ids:
-        await _publish(chat_topic(chat_id), frame)
+    """Someone came online or went offline: every chat they are in hears it within
+    PRESENCE_BATCH seconds, together with whoever else came or went meanwhile."""
+    _live().announce_presence(user_id, chat_ids, online)
+
+
+@broadcast
+async def presence_batch(news: dict[int, dict[int, bool]]) -> None:
+    """One frame per chat for everyone who came or went (chat -> person -> online)."""
+    rendered: dict[tuple[int, bool], str] = {}
+    for chat_id, people in news.items():
+        for change in people.items():
+            if change not in rendered:
+                rendered[change] = await presence_frame(*change)
+        await _publish(chat_topic(chat_id), "".join(rendered[change] for change in people.items()))
 
 
 @broadcast
