@@ -8,6 +8,7 @@ The Redis broker (scale-out) implements the same interface.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Protocol
@@ -25,16 +26,29 @@ class Broker(Protocol):
     async def close(self) -> None: ...
 
 
+# A publish to a crowd hands the event loop back after this many subscribers. Each
+# delivery wakes that socket's sender; woken all at once, a town hall of 1,000 would
+# hold the loop for one long turn (tens of ms) in which nothing else runs.
+YIELD_EVERY = 64
+
+
 class LocalBroker:
     """In-process fan-out: enough for one worker process."""
 
     def __init__(self) -> None:
         self._subscribers: defaultdict[str, set[Subscriber]] = defaultdict(set)
+        # Publishes take turns, so that every subscriber still sees publish order
+        # although a long one pauses in the middle.
+        self._in_order = asyncio.Lock()
 
     async def publish(self, topic: str, data: bytes) -> None:
-        # Copy: a subscriber may unsubscribe (or subscribe another) while we deliver.
-        for subscriber in tuple(self._subscribers.get(topic, ())):
-            subscriber(data)
+        async with self._in_order:
+            # Copy: a subscriber may unsubscribe (or subscribe another) while we deliver.
+            subscribers = tuple(self._subscribers.get(topic, ()))
+            for n, subscriber in enumerate(subscribers):
+                if n and n % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+                subscriber(data)
 
     def subscribe(self, topic: str, subscriber: Subscriber) -> None:
         self._subscribers[topic].add(subscriber)

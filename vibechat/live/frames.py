@@ -8,6 +8,7 @@ to every recipient unchanged.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -35,6 +36,10 @@ def seal(frame: str, **control: Any) -> bytes:
 NO_CONTROL = b"{}\n"
 
 
+# A broadcast reaches every subscriber with the same bytes object: open it once, and
+# every connection queues the same str (bytes cache their hash, so a hit costs little).
+# The control dict is shared between connections: it is read, never changed.
+@functools.lru_cache(maxsize=64)
 def open_envelope(data: bytes) -> tuple[dict[str, Any], str]:
     if data.startswith(NO_CONTROL):  # almost every frame: skip the JSON parser
         return {}, data[len(NO_CONTROL) :].decode()

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 SLOW_CLIENT = 1013  # "Try Again Later": htmx's ws extension reconnects on it
 SESSION_ENDED = 1008  # "Policy Violation": logged out; the page must not reconnect
 MAX_CLIENT_FRAME = 1024  # the page only ever sends small JSON
+MAX_JOINED_FRAMES = 32  # frames sent as one message when a socket has a backlog
 _connection_ids = itertools.count(1)
 
 
@@ -114,7 +115,13 @@ class Connection:
 
     async def send_frames(self) -> None:
         while True:
-            await websocket.send(await self.queue.get())
+            frames = [await self.queue.get()]
+            # What queued up meanwhile goes out as one message: every top-level element
+            # of a frame carries its own hx-swap-oob, so frames joined are a frame, and
+            # a busy socket pays the per-message cost (a send, a compression) once.
+            while not self.queue.empty() and len(frames) < MAX_JOINED_FRAMES:
+                frames.append(self.queue.get_nowait())
+            await websocket.send("".join(frames))
 
     async def receive_notices(self) -> None:
         limits = rate_limits()
@@ -199,6 +206,9 @@ async def socket():
             await events.presence_changed(g.user.id, connection.chat_ids, online=True)
         await connection.run()
     finally:
+        # A publish paused mid-crowd may still call deliver(): it must find this
+        # connection closed, or a "join" would subscribe it again after it is gone.
+        connection.closing.set()
         live.connections.discard(connection)
         connection.unsubscribe_all()
         if counted and await live.presence.disconnect(g.user.id):
