@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy import event
@@ -33,14 +36,26 @@ class Database:
         self._writers = async_sessionmaker(
             self.engine, expire_on_commit=False, execution_options={_WRITER: True}
         )
+        # SQLite has one writer at a time. Writers of this process wait their turn here,
+        # in the event loop, rather than in SQLite's busy handler: that sleeps and
+        # retries in a thread, and while the loop is busy fanning out a broadcast, the
+        # writer holding the lock is slow to finish, so the others can time out
+        # ("database is locked") even though each write takes a millisecond.
+        self._one_writer = asyncio.Lock() if self.is_sqlite else None
 
     def read(self) -> AsyncSession:
         """A session for queries only; on SQLite it never blocks a writer (WAL)."""
         return self._readers()
 
-    def write(self) -> AsyncSession:
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
         """A session that changes data; on SQLite it takes the write lock at its first query."""
-        return self._writers()
+        if self._one_writer is None:
+            async with self._writers() as session:
+                yield session
+            return
+        async with self._one_writer, self._writers() as session:
+            yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()
