@@ -24,6 +24,7 @@ from vibechat.live import init_live
 from vibechat.rate_limits import RateLimits
 from vibechat.sessions import init_sessions
 from vibechat.templating import register_template_helpers
+from vibechat.warmup import init_warmup
 from vibechat.web import IdConverter
 
 COMPRESSION_QUALITY = 5  # brotli 0-11: 5 is fast on every request and near the best
@@ -76,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     init_live(app)
     register_error_handlers(app)
     register_template_helpers(app)
+    init_warmup(app)  # registered last: runs after the other before_serving hooks
     # Brotli when the browser accepts it, else gzip, for pages, CSS and JS alike
     # (a maintained ASGI middleware: Quart compresses nothing by itself).
     app.asgi_app = BrotliMiddleware(
