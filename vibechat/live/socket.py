@@ -60,6 +60,7 @@ class Connection:
         self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
         self.closing = asyncio.Event()
         self.close_code = SLOW_CLIENT
+        self.ended_by: asyncio.Task | None = None  # a loop that ended by itself
 
     def deliver(self, data: bytes) -> None:
         """The broker's callback: never blocks, never raises.
@@ -146,32 +147,41 @@ class Connection:
                 await events.typing_changed(chat_id)
                 self.live.expire_typing_later(chat_id)
 
-    async def end_with_session(self) -> None:
-        """A socket outlives no session: close it when the session's lifetime is up."""
-        await asyncio.sleep((self.session_expires_at - utcnow()).total_seconds())
-        self.close(SESSION_ENDED)
+    def _loop_ended(self, task: asyncio.Task) -> None:
+        if not self.closing.is_set():
+            self.ended_by = task
+            self.closing.set()
 
     async def run(self) -> None:
+        """Send and receive until the socket closes or we close it.
+
+        Two tasks per socket; the handler itself waits for the end, and the session's
+        lifetime is a timer (a socket outlives no session). Every task costs memory,
+        and there are 10,000 sockets to hold.
+        """
+        loop = asyncio.get_running_loop()
+        lifetime = (self.session_expires_at - utcnow()).total_seconds()
+        expiry = loop.call_later(lifetime, self.close, SESSION_ENDED)
         tasks = [
             asyncio.create_task(self.send_frames()),
             asyncio.create_task(self.receive_notices()),
-            asyncio.create_task(self.closing.wait()),
-            asyncio.create_task(self.end_with_session()),
         ]
+        for task in tasks:
+            task.add_done_callback(self._loop_ended)
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            await self.closing.wait()
         finally:
+            expiry.cancel()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        if self.closing.is_set():
-            log.info("closing a socket with %s (user %s)", self.close_code, self.user.id)
-            # The transport may be stuck as well: do not wait on it for long.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(websocket.close(self.close_code), 2)
+        if self.ended_by is not None:
+            self.ended_by.result()  # re-raise what ended a loop
             return
-        for task in done:
-            task.result()  # re-raise what ended a loop
+        log.info("closing a socket with %s (user %s)", self.close_code, self.user.id)
+        # The transport may be stuck as well: do not wait on it for long.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(websocket.close(self.close_code), 2)
 
 
 @bp.websocket("/ws")
