@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-postgres bench-scaling check lint audit format demo migrate clean lighthouse screenshots
+.PHONY: run test test-postgres bench bench-scaling check lint audit format demo migrate clean lighthouse screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ format: $(VENV)/.installed-test
 
 lighthouse: $(VENV)/.installed-test tools/node_modules/.installed
 	$(BIN)/python -m tools.lighthouse
+
+# Every scenario against the app and against a bare Quart + hypercorn reference server,
+# one table of ratios (about 8 minutes; docs/performance.md). Figures, not checks:
+# not part of make test (tests/test_bench.py runs it at tiny sizes).
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench.run
 
 # Live delivery with 1 and 2 hypercorn processes behind one Redis (a minute; figures).
 bench-scaling: $(VENV)/.installed-test

@@ -32,7 +32,7 @@ WANTED = {  # figures shown per scenario, in order
     "town hall": ["deliveries/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "lost", "duplicated",
                   "failed posts", "refused sockets", "closed by server", "max stall ms",
                   "max GC pause ms"],
-    "office": ["p50 ms", "p99 ms", "max ms", "lost", "duplicated", "failed posts",
+    "office": ["deliveries/s", "p50 ms", "p99 ms", "max ms", "lost", "duplicated", "failed posts",
                "refused sockets", "closed by server", "max stall ms", "max GC pause ms"],
     "idle": ["KB per socket", "sockets held", "refused sockets", "connects/s",
              "max stall ms", "max GC pause ms"],

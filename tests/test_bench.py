@@ -1,0 +1,55 @@
+"""`make bench` keeps working: the whole benchmark at tiny sizes (bench/run.py --quick).
+
+Only correctness is checked here: every scenario ran against the app and the
+reference, every post was stored and delivered once, every socket was accepted.
+Speed is what `make bench` prints; no test here depends on it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.scenarios import QUICK
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_benchmark_runs_every_scenario_and_loses_nothing():
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "logged errors" not in finished.stderr, finished.stderr[-3000:]
+    rows = {}
+    for line in finished.stdout.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 7 and cells[0] not in ("scenario", "---"):
+            rows[cells[0], cells[1]] = cells[2:]
+    scenarios = {scenario for scenario, _figure in rows}
+    assert scenarios == {
+        "town hall (deflate)",
+        "town hall (no deflate)",
+        "office",
+        "idle",
+        "history: chat page",
+        "history: older messages",
+        "posting (SQLite)",
+        "posting (PostgreSQL)",
+    }, finished.stdout
+    for scenario in scenarios:
+        figure = next(f for s, f in rows if s == scenario)
+        app, reference = rows[scenario, figure][:2]
+        assert app != "-" and reference != "-", (scenario, figure)
+    for scenario in ("town hall (deflate)", "town hall (no deflate)", "office"):
+        for figure in ("lost", "duplicated", "failed posts", "refused sockets"):
+            assert rows[scenario, figure][:2] == ["0", "0"], (scenario, figure)
+        assert float(rows[scenario, "deliveries/s"][0].replace(",", "")) > 0
+    assert rows["idle", "sockets held"][:2] == [str(QUICK.idle_sockets)] * 2
+    assert float(rows["posting (SQLite)", "posts/s"][0].replace(",", "")) > 0
