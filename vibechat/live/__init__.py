@@ -56,7 +56,13 @@ class Live:
 
         self._presence_due = None
         news, self._presence_news = self._presence_news, {}
-        await events.presence_batch(news)
+        # Announce what is true now rather than what was queued: with Redis, another
+        # process may have announced the same person meanwhile (a page reloaded onto
+        # another worker within the batch), and the last word must be the truth.
+        people = {user_id for changes in news.values() for user_id in changes}
+        online = await self.presence.online(people)
+        truth = {chat: {user: user in online for user in changes} for chat, changes in news.items()}
+        await events.presence_batch(truth)
 
     def _later(self, delay: float, job) -> asyncio.TimerHandle:
         """Run the coroutine function job() in delay seconds, inside the app's context
