@@ -1,4 +1,4 @@
-"""vibechat/warmup.py: templates compiled and the startup heap frozen before serving."""
+"""vibechat/warmup.py: templates compiled and the collector tuned before serving."""
 
 from __future__ import annotations
 
@@ -6,24 +6,25 @@ import gc
 
 from tests.conftest import app_config
 from vibechat import create_app
+from vibechat.warmup import GC_THRESHOLDS
 
 
-async def test_serving_starts_with_templates_compiled_and_the_heap_frozen(
+async def test_serving_starts_with_templates_compiled_and_the_collector_tuned(
     app_database_url, tmp_path
 ):
     app = create_app({**app_config(app_database_url, tmp_path), "TESTING": False})
-    gc.unfreeze()
+    thresholds = gc.get_threshold()
     try:
         async with app.test_app():
-            assert gc.get_freeze_count() > 50_000  # Quart, SQLAlchemy, Jinja, vibechat
+            assert gc.get_threshold() == GC_THRESHOLDS != thresholds
             cached = {key[1] for key in app.jinja_env.cache}
             assert set(app.jinja_env.list_templates()) <= cached
     finally:
-        gc.unfreeze()  # give the rest of the test run its collector back
+        gc.set_threshold(*thresholds)  # the rest of the test run keeps Python's own
 
 
-async def test_test_apps_leave_the_heap_alone(app_database_url, tmp_path):
+async def test_test_apps_leave_the_collector_alone(app_database_url, tmp_path):
     app = create_app(app_config(app_database_url, tmp_path))
-    gc.unfreeze()
+    thresholds = gc.get_threshold()
     async with app.test_app():
-        assert gc.get_freeze_count() == 0
+        assert gc.get_threshold() == thresholds
