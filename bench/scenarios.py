@@ -170,12 +170,14 @@ async def delivery_round(
     server.probe()  # a new stall window
     await crowd.connect(listeners)
     await crowd.settle()
+    connecting = server.probe()
     started = await posting(tally)
     await load.wait_for(tally, DELIVERY_DEADLINE)
     figures = tally.figures(started)
     figures["refused sockets"] = crowd.refused
     figures["closed by server"] = crowd.closed
-    figures.update(stalls(server.probe()))
+    figures.update(stalls(server.probe()))  # while posting
+    figures["max stall connecting ms"] = connecting["max_stall_ms"]
     if compress and not crowd.compressed:
         raise RuntimeError("the server refused permessage-deflate")
     await crowd.close()
