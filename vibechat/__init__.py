@@ -21,6 +21,7 @@ from vibechat.db import Database
 from vibechat.errors import register_error_handlers
 from vibechat.headers import add_security_headers
 from vibechat.live import init_live
+from vibechat.message_cache import init_message_cache
 from vibechat.rate_limits import RateLimits
 from vibechat.sessions import init_sessions
 from vibechat.templating import register_template_helpers
@@ -77,6 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     init_live(app)
     register_error_handlers(app)
     register_template_helpers(app)
+    init_message_cache(app)
     init_warmup(app)  # registered last: runs after the other before_serving hooks
     # Brotli when the browser accepts it, else gzip, for pages, CSS and JS alike
     # (a maintained ASGI middleware: Quart compresses nothing by itself).

@@ -1,0 +1,69 @@
+"""vibechat/message_cache.py: each version of a message is rendered once per process."""
+
+from __future__ import annotations
+
+from markupsafe import Markup
+from quart import template_rendered
+
+from tests.conftest import send
+from vibechat.message_cache import RenderedMessages
+
+
+class PartialRenders:
+    """Counts renders of the message partial while it is in use."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.count = 0
+
+    def __enter__(self) -> PartialRenders:
+        template_rendered.connect(self._note, self.app)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        template_rendered.disconnect(self._note, self.app)
+
+    async def _note(self, _sender, template, context, **_extra) -> None:
+        if template.name == "messages/_message.html":
+            self.count += 1
+
+
+async def test_a_chat_page_renders_each_message_once_and_then_reuses_it(app, alice, watercooler):
+    for n in range(3):
+        await send(alice, watercooler, f"message {n}")
+    with PartialRenders(app) as renders:
+        first = await alice.get(f"/chats/{watercooler}")
+        assert renders.count == 3
+        again = await alice.get(f"/chats/{watercooler}")
+        older = await alice.get(f"/chats/{watercooler}/messages?after=0")
+        assert renders.count == 3, "the second page and the catch-up page reuse them"
+    assert first.status_code == again.status_code == older.status_code == 200
+    page = await again.get_data(as_text=True)
+    for n in range(3):
+        assert f"message {n}" in page
+
+
+async def test_an_edit_or_a_deletion_is_a_new_version(alice, bob, watercooler):
+    await send(alice, watercooler, "before the edit")
+    assert "before the edit" in await (await bob.get(f"/chats/{watercooler}")).get_data(
+        as_text=True
+    )
+    edited = await alice.post(f"/chats/{watercooler}/messages/1/edit", {"body": "after the edit"})
+    assert edited.status_code == 303
+    page = await (await bob.get(f"/chats/{watercooler}")).get_data(as_text=True)
+    assert "after the edit" in page and "before the edit" not in page
+    deleted = await alice.post(f"/chats/{watercooler}/messages/1/delete")
+    assert deleted.status_code == 303
+    page = await (await bob.get(f"/chats/{watercooler}")).get_data(as_text=True)
+    assert "Message deleted" in page and "after the edit" not in page
+
+
+def test_the_cache_keeps_the_most_recently_used_versions():
+    cache = RenderedMessages(capacity=2)
+    cache.put((1, 1, "A"), Markup("<li>1</li>"))
+    cache.put((2, 2, "A"), Markup("<li>2</li>"))
+    assert cache.get((1, 1, "A")) == Markup("<li>1</li>")  # now the most recent
+    cache.put((3, 3, "A"), Markup("<li>3</li>"))
+    assert cache.get((2, 2, "A")) is None
+    assert cache.get((1, 1, "A")) is not None and cache.get((3, 3, "A")) is not None
+    assert len(cache) == 2

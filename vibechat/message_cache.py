@@ -1,0 +1,67 @@
+"""Each version of a message rendered once per process, then reused by every page.
+
+The message partial (templates/messages/_message.html) never depends on who reads
+it, so the HTML of one version of a message is the same on every chat page, older
+page and catch-up that shows it. Rendering 50 of them was most of a chat page's cost
+(docs/performance.md). A version is (message id, rev, author's display name): an edit
+or a deletion takes a new rev, and the author's name is the one thing the partial
+shows that is not the message's own.
+
+A small LRU by hand: an OrderedDict does it in a dozen lines, and the caching
+libraries' async support would cache the coroutine, not its result.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from markupsafe import Markup
+from quart import Quart, current_app, render_template
+
+from vibechat.models import Message
+
+CAPACITY = 10_000  # versions kept per process: about 1 KB each
+
+
+class RenderedMessages:
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self.capacity = capacity
+        self._html: OrderedDict[tuple, Markup] = OrderedDict()
+
+    def get(self, key: tuple) -> Markup | None:
+        html = self._html.get(key)
+        if html is not None:
+            self._html.move_to_end(key)
+        return html
+
+    def put(self, key: tuple, html: Markup) -> None:
+        self._html[key] = html
+        self._html.move_to_end(key)
+        if len(self._html) > self.capacity:
+            self._html.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._html)
+
+
+def version(message: Message) -> tuple:
+    return (message.id, message.rev, message.author.display_name if message.author else None)
+
+
+async def rendered_message(message: Message) -> Markup:
+    """The partial's HTML for this version of the message (a Jinja global)."""
+    cache: RenderedMessages = current_app.extensions["rendered_messages"]
+    key = version(message)
+    html = cache.get(key)
+    if html is None:
+        rendered = await render_template("messages/_message.html", message=message)
+        # Not user text: the partial's own output, every value in it escaped there by
+        # autoescaping. Markup only stops the list template escaping it a second time.
+        html = Markup(rendered)  # noqa: S704  # nosec B704
+        cache.put(key, html)
+    return html
+
+
+def init_message_cache(app: Quart) -> None:
+    app.extensions["rendered_messages"] = RenderedMessages()
+    app.jinja_env.globals["rendered_message"] = rendered_message
