@@ -110,23 +110,14 @@ def client_for(server: servers.Server, person: Person | None = None) -> httpx.As
     return httpx.AsyncClient(base_url=server.base, headers=headers, timeout=60)
 
 
-async def register(server: servers.Server, username: str) -> httpx.AsyncClient:
-    """Sign up through /register, as a browser does (which signs the person in)."""
+async def signed_in(server: servers.Server, username: str, *, new: bool) -> httpx.AsyncClient:
+    """Sign up through /register (new) or in through /login, as a browser does."""
+    path = "/register" if new else "/login"
     client = client_for(server)
-    page = await client.get("/register")
+    page = await client.get(path)
     token = load.TOKEN.search(page.text)[1]
     form = {"csrf_token": token, "username": username, "password": PASSWORD}
-    load.expect(await client.post("/register", data=form), 303)
-    return client
-
-
-async def sign_in(server: servers.Server, username: str) -> httpx.AsyncClient:
-    """Sign in through /login with the password every benchmark person has."""
-    client = client_for(server)
-    page = await client.get("/login")
-    token = load.TOKEN.search(page.text)[1]
-    form = {"csrf_token": token, "username": username, "password": PASSWORD}
-    load.expect(await client.post("/login", data=form), 303)
+    load.expect(await client.post(path, data=form), 303)
     return client
 
 
@@ -191,11 +182,15 @@ async def app_town_hall(folder: Path, sizes: Sizes, compress: bool) -> dict:
     url = sqlite_url(folder, f"hall-{compress}")
     async with Population(url) as population:
         with app_server(folder, url) as server:
-            senders = [await register(server, f"speaker{n}") for n in range(sizes.hall_senders)]
+            senders = [
+                await signed_in(server, f"speaker{n}", new=True) for n in range(sizes.hall_senders)
+            ]
             crowd = await population.people(sizes.hall_members - sizes.hall_senders, "hall")
             speaker_ids = await population.user_ids([f"speaker{n}" for n in range(len(senders))])
             chat = await population.chat("Town hall", speaker_ids + [p.id for p in crowd])
-            speakers = [await sign_in(server, f"speaker{n}") for n in range(len(senders))]
+            speakers = [
+                await signed_in(server, f"speaker{n}", new=False) for n in range(len(senders))
+            ]
             posters = [await app_poster(client, chat) for client in speakers]
             listeners = [load.Listener("/ws", p.cookie) for p in crowd]
             listeners += [

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.browser_server import free_port
 from vibechat.cli import HYPERCORN_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,12 +37,6 @@ class Server:
     def probe(self) -> dict:
         """{"max_stall_ms": the longest stall since the last probe, "rss_bytes": ...}."""
         return httpx.get(self.base + "/_bench/probe", timeout=30).json()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup
 from quart import template_rendered
 
-from tests.conftest import send
+from tests.conftest import html, send
 from vibechat.message_cache import RenderedMessages
 
 
@@ -67,3 +67,21 @@ def test_the_cache_keeps_the_most_recently_used_versions():
     assert cache.get((2, 2, "A")) is None
     assert cache.get((1, 1, "A")) is not None and cache.get((3, 3, "A")) is not None
     assert len(cache) == 2
+
+
+async def test_catch_up_fragments_keep_hx_swap_oob_after_the_page_cached_its_messages(
+    alice, watercooler
+):
+    """The page renders messages without hx-swap-oob, a catch-up fragment with it (htmx
+    swaps each by id): one must not be served the other's cached HTML."""
+    for n in range(3):
+        await send(alice, watercooler, f"message {n}")
+    page = html(await (await alice.get(f"/chats/{watercooler}")).get_data(as_text=True))
+    assert [li.attributes.get("hx-swap-oob") for li in page.css("li.message")] == [None] * 3
+    fragment = await alice.get(
+        f"/chats/{watercooler}/messages?since=0", headers={"HX-Request": "true"}
+    )
+    items = html(await fragment.get_data(as_text=True)).css("li.message")
+    assert [li.attributes.get("hx-swap-oob") for li in items] == ["true"] * 3
+    again = html(await (await alice.get(f"/chats/{watercooler}")).get_data(as_text=True))
+    assert [li.attributes.get("hx-swap-oob") for li in again.css("li.message")] == [None] * 3

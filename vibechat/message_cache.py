@@ -3,9 +3,9 @@
 The message partial (templates/messages/_message.html) never depends on who reads
 it, so the HTML of one version of a message is the same on every chat page, older
 page and catch-up that shows it. Rendering 50 of them was most of a chat page's cost
-(docs/performance.md). A version is (message id, rev, author's display name): an edit
-or a deletion takes a new rev, and the author's name is the one thing the partial
-shows that is not the message's own.
+(docs/performance.md). A version is (message id, rev, author's display name, with or
+without hx-swap-oob): an edit or a deletion takes a new rev, and the author's name is
+the one thing the partial shows that is not the message's own.
 
 A small LRU by hand: an OrderedDict does it in a dozen lines, and the caching
 libraries' async support would cache the coroutine, not its result.
@@ -44,17 +44,19 @@ class RenderedMessages:
         return len(self._html)
 
 
-def version(message: Message) -> tuple:
-    return (message.id, message.rev, message.author.display_name if message.author else None)
+def version(message: Message, oob: bool) -> tuple:
+    author = message.author.display_name if message.author else None
+    return (message.id, message.rev, author, oob)
 
 
-async def rendered_message(message: Message) -> Markup:
-    """The partial's HTML for this version of the message (a Jinja global)."""
+async def rendered_message(message: Message, oob: bool = False) -> Markup:
+    """The partial's HTML for this version of the message (a Jinja global); oob: with
+    hx-swap-oob, as catch-up fragments carry it so that htmx swaps each by id."""
     cache: RenderedMessages = current_app.extensions["rendered_messages"]
-    key = version(message)
+    key = version(message, oob)
     html = cache.get(key)
     if html is None:
-        rendered = await render_template("messages/_message.html", message=message)
+        rendered = await render_template("messages/_message.html", message=message, oob=oob)
         # Not user text: the partial's own output, every value in it escaped there by
         # autoescaping. Markup only stops the list template escaping it a second time.
         html = Markup(rendered)  # noqa: S704  # nosec B704
