@@ -1,4 +1,4 @@
-"""The `vibechat` command: migrate, serve, seed."""
+"""The `vibechat` command: migrate, serve, seed, copy-to, backup."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+from pathlib import Path
 
 from vibechat import schema
 from vibechat.config import ConfigError, check_workers, database_url, load_settings
@@ -55,6 +56,20 @@ def copy_to(args: argparse.Namespace) -> int:
     return 0
 
 
+def backup(args: argparse.Namespace) -> int:
+    """Copy the SQLite database into a new file while the server runs (restore: README)."""
+    from vibechat.backup import BackupError, backup_sqlite
+
+    url = database_url(load_settings())
+    try:
+        pages = backup_sqlite(url, Path(args.path))
+    except BackupError as error:
+        print(f"vibechat: {error}", file=sys.stderr)
+        return 1
+    print(f"Backed up {_redacted(url)} to {args.path} ({pages} pages, integrity ok).")
+    return 0
+
+
 def seed(_args: argparse.Namespace) -> int:
     """Fill the database with a few people and chats to try things with."""
     from vibechat.seed import seed_demo
@@ -83,11 +98,14 @@ def main(argv: list[str] | None = None) -> int:
         ("serve", serve),
         ("seed", seed),
         ("copy-to", copy_to),
+        ("backup", backup),
     ):
         command = commands.add_parser(name, help=handler.__doc__, description=handler.__doc__)
         command.set_defaults(handler=handler)
         if handler is copy_to:
             command.add_argument("target", help="SQLAlchemy URL of the empty target database")
+        if handler is backup:
+            command.add_argument("path", help="the new file to write the copy to")
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

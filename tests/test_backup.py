@@ -1,0 +1,110 @@
+"""`vibechat backup PATH`: an online copy of the SQLite database, and restoring it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+from contextlib import closing
+
+from tests.test_cli import run_cli
+
+TABLES = ("users", "sessions", "chats", "memberships", "messages")
+
+
+def rows(path) -> dict[str, list[tuple]]:
+    with closing(sqlite3.connect(path)) as connection:
+        return {
+            table: connection.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()  # noqa: S608
+            for table in TABLES
+        }
+
+
+def seeded(tmp_path):
+    assert run_cli("migrate", instance=tmp_path).returncode == 0
+    assert run_cli("seed", instance=tmp_path).returncode == 0
+    [database] = tmp_path.glob("*.sqlite3")
+    return database
+
+
+def test_a_backup_holds_every_row_and_passes_the_integrity_check(tmp_path):
+    database = seeded(tmp_path)
+    target = tmp_path / "backup.sqlite3"
+    made = run_cli("backup", str(target), instance=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "integrity ok" in made.stdout
+    assert rows(target) == rows(database)
+    assert sum(len(table) for table in rows(target).values()) > 10
+    with closing(sqlite3.connect(target)) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_restoring_a_backup_brings_back_that_moment(tmp_path):
+    """Restore as the README says: stop the server, copy the backup over the database."""
+    database = seeded(tmp_path)
+    target = tmp_path / "backup.sqlite3"
+    assert run_cli("backup", str(target), instance=tmp_path).returncode == 0
+    before = rows(database)
+    with closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute("DELETE FROM messages")
+    assert rows(database)["messages"] == []
+    for leftover in tmp_path.glob("*.sqlite3-*"):  # the server is stopped: no WAL left
+        leftover.unlink()
+    shutil.copyfile(target, database)
+    assert rows(database) == before
+    migrated = run_cli("migrate", instance=tmp_path)  # and the app takes it as it is
+    assert migrated.returncode == 0, migrated.stderr
+
+
+def test_a_backup_taken_while_someone_writes_is_whole(tmp_path):
+    database = seeded(tmp_path)
+    stop = threading.Event()
+
+    def write() -> None:
+        with closing(sqlite3.connect(database)) as connection:
+            while not stop.is_set():
+                connection.execute("UPDATE users SET last_seen_at = CURRENT_TIMESTAMP")
+                connection.commit()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        made = run_cli("backup", str(tmp_path / "busy.sqlite3"), instance=tmp_path)
+    finally:
+        stop.set()
+        writer.join()
+    assert made.returncode == 0, made.stderr
+    assert len(rows(tmp_path / "busy.sqlite3")["messages"]) == len(rows(database)["messages"])
+
+
+def test_bad_targets_are_refused_and_nothing_is_written(tmp_path):
+    seeded(tmp_path)
+    existing = tmp_path / "existing.sqlite3"
+    existing.write_bytes(b"keep me")
+    refused = run_cli("backup", str(existing), instance=tmp_path)
+    assert refused.returncode == 1
+    assert "exists already" in refused.stderr
+    assert existing.read_bytes() == b"keep me"
+    nowhere = run_cli("backup", str(tmp_path / "no" / "such" / "b.sqlite3"), instance=tmp_path)
+    assert nowhere.returncode == 1 and "no folder" in nowhere.stderr
+    assert not (tmp_path / "no").exists()
+
+
+def test_without_a_database_or_on_postgresql_it_says_what_to_do(tmp_path):
+    empty = run_cli("backup", str(tmp_path / "b.sqlite3"), instance=tmp_path)
+    assert empty.returncode == 1 and "there is no database" in empty.stderr
+    assert not (tmp_path / "b.sqlite3").exists()
+    env = {**os.environ, "VIBECHAT_INSTANCE_PATH": str(tmp_path)}
+    env["VIBECHAT_DATABASE_URL"] = "postgresql+asyncpg://postgres@127.0.0.1/test"
+    command = [sys.executable, "-m", "vibechat.cli", "backup", str(tmp_path / "b.sqlite3")]
+    postgres = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert postgres.returncode == 1 and "pg_dump" in postgres.stderr
+    assert not (tmp_path / "b.sqlite3").exists()
+
+
+def test_help_names_the_backup_command(tmp_path):
+    helped = run_cli("--help", instance=tmp_path)
+    assert "backup" in helped.stdout
