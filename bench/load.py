@@ -51,7 +51,6 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     duplicated: int = 0
     failed_posts: int = 0  # posts the server refused or failed (their deliveries count lost)
-    frames: int = 0
     last_frame_at: float = 0.0
     last_delivery_at: float = 0.0
     done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -62,7 +61,6 @@ class Tally:
 
         def on_text(text: str) -> None:
             now = time.perf_counter()
-            self.frames += 1
             self.last_frame_at = now
             for found in set(MARKER.findall(text)):
                 key = marker(int(found))

@@ -178,6 +178,18 @@ async def delivery_round(
 # -- town hall: one chat, everyone in it, posts as fast as they are taken ---------------
 
 
+async def town_hall_round(server, listeners, posters, sizes: Sizes, compress: bool) -> dict:
+    """Every speaker posts its share of hall_posts as fast as it is taken; all hear all."""
+    return await delivery_round(
+        server,
+        listeners,
+        lambda tally: load.post_all(tally, posters, sizes.hall_posts),
+        len(listeners),
+        sizes.hall_posts,
+        compress=compress,
+    )
+
+
 async def app_town_hall(folder: Path, sizes: Sizes, compress: bool) -> dict:
     url = sqlite_url(folder, f"hall-{compress}")
     async with Population(url) as population:
@@ -197,14 +209,7 @@ async def app_town_hall(folder: Path, sizes: Sizes, compress: bool) -> dict:
                 load.Listener("/ws", f"vibechat_session={c.cookies['vibechat_session']}")
                 for c in senders
             ]
-            figures = await delivery_round(
-                server,
-                listeners,
-                lambda tally: load.post_all(tally, posters, sizes.hall_posts),
-                len(listeners),
-                sizes.hall_posts,
-                compress=compress,
-            )
+            figures = await town_hall_round(server, listeners, posters, sizes, compress)
             await close_all(senders + speakers)
     return figures
 
@@ -214,19 +219,24 @@ async def reference_town_hall(folder: Path, sizes: Sizes, compress: bool) -> dic
         clients = [client_for(server) for _ in range(sizes.hall_senders)]
         posters = [reference_poster(client, "hall") for client in clients]
         listeners = [load.Listener("/ws?room=hall") for _ in range(sizes.hall_members)]
-        figures = await delivery_round(
-            server,
-            listeners,
-            lambda tally: load.post_all(tally, posters, sizes.hall_posts),
-            len(listeners),
-            sizes.hall_posts,
-            compress=compress,
-        )
+        figures = await town_hall_round(server, listeners, posters, sizes, compress)
         await close_all(clients)
     return figures
 
 
 # -- office: many small chats, a steady trickle of posts --------------------------------
+
+
+async def office_round(server, listeners, posters, sizes: Sizes) -> dict:
+    """office_rate posts a second, round-robin over the chats; each reaches its chat."""
+    return await delivery_round(
+        server,
+        listeners,
+        lambda tally: load.post_at_rate(tally, posters, sizes.office_rate, sizes.office_seconds),
+        sizes.office_size,
+        int(sizes.office_rate * sizes.office_seconds),
+        compress=True,
+    )
 
 
 async def app_office(folder: Path, sizes: Sizes) -> dict:
@@ -245,16 +255,8 @@ async def app_office(folder: Path, sizes: Sizes) -> dict:
             posters = [
                 await app_poster(client, chat) for client, chat in zip(clients, chats, strict=True)
             ]
-            figures = await delivery_round(
-                server,
-                [load.Listener("/ws", p.cookie) for p in people],
-                lambda tally: load.post_at_rate(
-                    tally, posters, sizes.office_rate, sizes.office_seconds
-                ),
-                sizes.office_size,
-                int(sizes.office_rate * sizes.office_seconds),
-                compress=True,
-            )
+            listeners = [load.Listener("/ws", p.cookie) for p in people]
+            figures = await office_round(server, listeners, posters, sizes)
             await close_all(clients)
     return figures
 
@@ -268,16 +270,7 @@ async def reference_office(folder: Path, sizes: Sizes) -> dict:
             for n in range(sizes.office_chats)
             for _ in range(sizes.office_size)
         ]
-        figures = await delivery_round(
-            server,
-            listeners,
-            lambda tally: load.post_at_rate(
-                tally, posters, sizes.office_rate, sizes.office_seconds
-            ),
-            sizes.office_size,
-            int(sizes.office_rate * sizes.office_seconds),
-            compress=True,
-        )
+        figures = await office_round(server, listeners, posters, sizes)
         await close_all(clients)
     return figures
 
