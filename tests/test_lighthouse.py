@@ -30,6 +30,7 @@ def test_login_and_chat_pages_score_100_for_accessibility_and_best_practices():
         timeout=600,
         check=False,
     )
+    assert run.stdout.strip(), f"Lighthouse printed no scores:\n{run.stderr}"
     scores = json.loads(run.stdout.strip().splitlines()[-1])
     print("\nLighthouse:", scores)
     for page in ("login", "chat"):
