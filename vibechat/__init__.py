@@ -9,7 +9,7 @@ from brotli_asgi import BrotliMiddleware
 from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart, request
 
-from vibechat import account, auth, chats, messages, ops, security
+from vibechat import account, auth, chats, messages, ops, security, shutdown
 from vibechat.config import (
     PROJECT_ROOT,
     check_workers,
@@ -49,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         MAX_FORM_MEMORY_SIZE=settings["VIBECHAT_MAX_BODY_BYTES"],
     )
     ops.configure_logging(settings["VIBECHAT_LOG_FORMAT"])
+    shutdown.install()
     app.extensions["rate_limits"] = RateLimits(settings)
     app.extensions["password_hasher"] = security.password_hasher(
         cheap=app.config.get("TESTING", False)

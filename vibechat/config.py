@@ -224,6 +224,13 @@ SETTINGS: tuple[Setting, ...] = (
         _ws_compression,
     ),
     Setting(
+        "VIBECHAT_GRACEFUL_TIMEOUT",
+        5,
+        "Seconds a stopping server (SIGTERM) gives requests in flight to finish. Live"
+        " sockets do not wait: they close at once with 1012 and their pages reconnect.",
+        _positive,
+    ),
+    Setting(
         "VIBECHAT_MAX_BODY_BYTES",
         64 * 1024,
         "Largest request body accepted; bigger requests are answered with 413.",

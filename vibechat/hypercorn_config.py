@@ -3,6 +3,18 @@
 Command-line flags (bind, workers) still override these.
 """
 
+from vibechat.config import ConfigError, load_settings
+
+try:
+    _settings = load_settings()
+except ConfigError as error:
+    raise SystemExit(f"vibechat: {error}") from None
+
 # The page only ever sends small JSON on its socket; hypercorn's default would buffer
 # 16 MiB per message before the app could refuse it. Bigger frames close with 1009.
 websocket_max_message_size = 16 * 1024
+
+# On SIGTERM: how long requests in flight get to finish (sockets close at once with
+# 1012, see vibechat/shutdown.py). Keep it below the platform's kill timeout (Docker's
+# `stop_grace_period`, 10 s by default) so the app's own shutdown runs too.
+graceful_timeout = _settings["VIBECHAT_GRACEFUL_TIMEOUT"]

@@ -10,6 +10,7 @@ import logging
 from quart import Quart, current_app
 from redis.exceptions import RedisError
 
+from vibechat import shutdown
 from vibechat.live import compression, presence
 from vibechat.live.broker import Broker, LocalBroker
 from vibechat.live.presence import Presence, Typing
@@ -23,6 +24,7 @@ RECONNECT = 1012  # "Service Restart": pages reconnect and catch up
 # frame per chat, not one per person (a town hall of 1,000 opening the page at 10:00
 # would otherwise send each of them every arrival after theirs: half a million frames).
 PRESENCE_BATCH = 0.2
+SOCKETS_CLOSE_WITHIN = 3.0  # seconds a stopping process waits for close frames to go out
 
 
 class Live:
@@ -38,11 +40,34 @@ class Live:
         self._presence_news: dict[int, dict[int, bool]] = {}  # chat -> person -> online
         self._presence_due: asyncio.TimerHandle | None = None
         self.connections: set = set()  # every open socket in this process
+        self.stopping = False  # the process is shutting down: sockets close as they open
+        self._none_open = asyncio.Event()
 
     async def reconnect_everyone(self) -> None:
         """Close every socket here so that each page reconnects and catches up."""
+        self.close_sockets()
+
+    def close_sockets(self) -> None:
         for connection in tuple(self.connections):
             connection.close(RECONNECT)
+
+    def stop(self) -> None:
+        """The process is stopping: every socket, open or opening, closes with 1012, so
+        its page reconnects (to another process, or to this one once it is back)."""
+        self.stopping = True
+        self.close_sockets()
+
+    async def sockets_closed(self, within: float) -> None:
+        """Wait until every socket has sent its close frame, for at most `within` s."""
+        if self.connections:
+            self._none_open.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._none_open.wait(), within)
+
+    def disconnected(self, connection) -> None:
+        self.connections.discard(connection)
+        if not self.connections:
+            self._none_open.set()
 
     def announce_presence(self, user_id: int, chat_ids, online: bool) -> None:
         """Tell these chats that someone came online or went offline, in the next batch."""
@@ -153,7 +178,14 @@ def init_live(app: Quart, broker: Broker | None = None) -> None:
             live.broker.on_resubscribed = live.reconnect_everyone
             await live.broker.start()
             live.keep_presence_fresh(app)
+        shutdown.on_stopping(live.stop)
 
     @app.after_serving
     async def stop_live() -> None:
-        await app.extensions["live"].close()
+        live = app.extensions["live"]
+        shutdown.forget(live.stop)
+        # Already done when hypercorn told us it was stopping; not when the app runs
+        # in hypercorn's main process (--workers 0) or under a test client.
+        live.stop()
+        await live.sockets_closed(within=SOCKETS_CLOSE_WITHIN)
+        await live.close()

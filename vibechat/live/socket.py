@@ -23,7 +23,7 @@ from datetime import datetime
 from quart import Blueprint, abort, current_app, g, websocket
 
 from vibechat import queries
-from vibechat.live import events
+from vibechat.live import RECONNECT, events
 from vibechat.live.frames import chat_topic, open_envelope, user_topic
 from vibechat.models import utcnow
 from vibechat.rate_limits import rate_limits
@@ -212,6 +212,10 @@ async def socket():
         await websocket.accept()
         counted = True
         live.connections.add(connection)
+        if live.stopping:
+            # Accepted while the process stops (hypercorn closes its listener a moment
+            # after telling us): close at once, the page reconnects elsewhere.
+            connection.close(RECONNECT)
         if await live.presence.connect(g.user.id):
             await events.presence_changed(g.user.id, connection.chat_ids, online=True)
         await connection.run()
@@ -219,7 +223,7 @@ async def socket():
         # A publish paused mid-crowd may still call deliver(): it must find this
         # connection closed, or a "join" would subscribe it again after it is gone.
         connection.closing.set()
-        live.connections.discard(connection)
+        live.disconnected(connection)
         connection.unsubscribe_all()
         if counted and await live.presence.disconnect(g.user.id):
             await events.presence_changed(g.user.id, connection.chat_ids, online=False)
