@@ -128,6 +128,8 @@ EXPECTED: dict[tuple[str, str], Route] = {
     ("GET", "/style/mine-<id:user_id>.css"): route(200, 200),
     ("GET", "/healthz"): route(200, 200),
     ("GET", "/readyz"): route(200, 200),
+    # off unless VIBECHAT_METRICS=on; on, and behind a token: tests/test_metrics.py
+    ("GET", "/metrics"): route(404, 404),
     # accounts
     ("GET", "/"): route((302, "/login"), (302, "/chats")),
     ("GET", "/register"): route(200, (302, "/chats")),

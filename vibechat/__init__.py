@@ -9,7 +9,7 @@ from brotli_asgi import BrotliMiddleware
 from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart, request
 
-from vibechat import account, auth, chats, messages, ops, security, shutdown
+from vibechat import account, auth, chats, logs, messages, metrics, ops, security, shutdown
 from vibechat.config import (
     PROJECT_ROOT,
     check_workers,
@@ -48,7 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         MAX_CONTENT_LENGTH=settings["VIBECHAT_MAX_BODY_BYTES"],
         MAX_FORM_MEMORY_SIZE=settings["VIBECHAT_MAX_BODY_BYTES"],
     )
-    ops.configure_logging(settings["VIBECHAT_LOG_FORMAT"])
+    logs.configure_logging(settings["VIBECHAT_LOG_FORMAT"])
     shutdown.install()
     app.extensions["rate_limits"] = RateLimits(settings)
     app.extensions["password_hasher"] = security.password_hasher(
@@ -66,7 +66,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     @app.after_serving
     async def close_database() -> None:
         await app.extensions["db"].dispose()
+        metrics.process_ended()
 
+    logs.init_request_logging(app)  # first: every later hook's lines carry the request id
     init_sessions(app)
     app.before_request(security.check_csrf)
     app.after_request(security.remember_csrf_cookie)
@@ -74,7 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     app.after_request(add_security_headers)
 
     app.url_map.converters["id"] = IdConverter
-    for blueprint in (auth.bp, account.bp, chats.bp, messages.bp, ops.bp):
+    for blueprint in (auth.bp, account.bp, chats.bp, messages.bp, ops.bp, metrics.bp):
         app.register_blueprint(blueprint)
     init_live(app)
     register_error_handlers(app)

@@ -224,6 +224,17 @@ SETTINGS: tuple[Setting, ...] = (
         _ws_compression,
     ),
     Setting(
+        "VIBECHAT_METRICS",
+        False,
+        "`on` serves Prometheus metrics at /metrics; `off` answers 404 there.",
+        _bool,
+    ),
+    Setting(
+        "VIBECHAT_METRICS_TOKEN",
+        None,
+        "When set, /metrics answers only requests with `Authorization: Bearer <token>`.",
+    ),
+    Setting(
         "VIBECHAT_GRACEFUL_TIMEOUT",
         5,
         "Seconds a stopping server (SIGTERM) gives requests in flight to finish. Live"

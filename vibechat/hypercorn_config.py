@@ -18,3 +18,12 @@ websocket_max_message_size = 16 * 1024
 # 1012, see vibechat/shutdown.py). Keep it below the platform's kill timeout (Docker's
 # `stop_grace_period`, 10 s by default) so the app's own shutdown runs too.
 graceful_timeout = _settings["VIBECHAT_GRACEFUL_TIMEOUT"]
+
+# hypercorn's own lines (start-up, errors) go through the app's log handler, in
+# VIBECHAT_LOG_FORMAT like every other line; its access log stays off, because the app
+# writes one line per request itself, with the request id (vibechat/logs.py).
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "loggers": {"hypercorn.error": {"handlers": [], "propagate": True}},
+}

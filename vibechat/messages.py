@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, abort, g, render_template, request, url_for
 from werkzeug.exceptions import BadRequest, TooManyRequests
 
-from vibechat import forms, queries
+from vibechat import forms, metrics, queries
 from vibechat.auth import require_user
 from vibechat.chats import db, mark_read_up_to, member_or_404, render_chat_page
 from vibechat.live import events
@@ -80,6 +80,7 @@ async def create(chat_id: int):
         )
         await session.commit()
     if created:
+        metrics.MESSAGES_POSTED.inc()
         await events.message_changed(message, created=True)
     if is_htmx():
         return "", 204

@@ -1,11 +1,8 @@
-"""Health, readiness and logging."""
+"""Health and readiness."""
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
-from datetime import UTC, datetime
 
 from quart import Blueprint, current_app
 from sqlalchemy import text
@@ -35,33 +32,3 @@ async def readyz():
         if status["broker"] != "ok":
             status["status"] = "unavailable"
     return status, 200 if status["status"] == "ok" else 503
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message (and the exception)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure_logging(log_format: str) -> None:
-    """Send vibechat's logs to stderr in the chosen format (once per process)."""
-    logger = logging.getLogger("vibechat")
-    if any(getattr(handler, "vibechat", False) for handler in logger.handlers):
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.vibechat = True
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)

@@ -22,6 +22,8 @@ from limits.errors import StorageError
 from quart import current_app, request
 from werkzeug.exceptions import TooManyRequests
 
+from vibechat import metrics
+
 log = logging.getLogger(__name__)
 
 # Each limit: the setting that holds its rate.
@@ -86,6 +88,7 @@ class RateLimits:
         return max(1, math.ceil(stats.reset_time - time.time()))
 
     async def refuse(self, name: str, key: str) -> TooManyRequests:
+        metrics.RATE_LIMIT_REFUSALS.labels(name).inc()
         seconds = await self.retry_after(name, key)
         return TooManyRequests(
             f"Too many tries. Please wait {_spoken(seconds)} and try again.",

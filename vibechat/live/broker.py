@@ -9,9 +9,12 @@ The Redis broker (scale-out) implements the same interface.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Protocol
+
+from vibechat.metrics import FANOUT_SECONDS
 
 Subscriber = Callable[[bytes], None]
 
@@ -43,12 +46,15 @@ class LocalBroker:
 
     async def publish(self, topic: str, data: bytes) -> None:
         async with self._in_order:
+            started = time.perf_counter()
             # Copy: a subscriber may unsubscribe (or subscribe another) while we deliver.
             subscribers = tuple(self._subscribers.get(topic, ()))
             for n, subscriber in enumerate(subscribers):
                 if n and n % YIELD_EVERY == 0:
                     await asyncio.sleep(0)
                 subscriber(data)
+            if subscribers:
+                FANOUT_SECONDS.observe(time.perf_counter() - started)
 
     def subscribe(self, topic: str, subscriber: Subscriber) -> None:
         self._subscribers[topic].add(subscriber)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
+import time
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as redis
@@ -27,6 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from vibechat.live.broker import LocalBroker
+from vibechat.metrics import BROKER_LAG_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,14 @@ PREFIX = "vibechat:live:"
 BACKOFF_START = 0.1  # seconds
 BACKOFF_MAX = 5.0
 FIRST_CONNECT_WAIT = 2.0  # at start-up; after that the listener keeps trying alone
+# Each message on Redis starts with its publish time (a big-endian double, Unix
+# seconds), for the broker-lag metric.
+STAMP = struct.Struct(">d")
+
+
+async def publish_on(client: redis.Redis, topic: str, data: bytes) -> None:
+    """Publish to every process's RedisBroker: the one place that writes the wire format."""
+    await client.publish(PREFIX + topic, STAMP.pack(time.time()) + data)
 
 
 class RedisBroker(LocalBroker):
@@ -66,7 +77,7 @@ class RedisBroker(LocalBroker):
     async def publish(self, topic: str, data: bytes) -> None:
         if self.connected.is_set():
             try:
-                await self.client.publish(PREFIX + topic, data)
+                await publish_on(self.client, topic, data)
                 return
             except (RedisError, OSError) as error:
                 log.warning("Redis publish failed (%s); delivering in this process only", error)
@@ -91,7 +102,10 @@ class RedisBroker(LocalBroker):
                 async for message in pubsub.listen():
                     if message["type"] == "pmessage":
                         topic = message["channel"].decode()[len(PREFIX) :]
-                        await LocalBroker.publish(self, topic, message["data"])
+                        stamped = message["data"]
+                        (sent,) = STAMP.unpack_from(stamped)
+                        BROKER_LAG_SECONDS.observe(max(0.0, time.time() - sent))
+                        await LocalBroker.publish(self, topic, stamped[STAMP.size :])
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as error:

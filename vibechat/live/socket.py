@@ -18,11 +18,12 @@ import contextlib
 import itertools
 import json
 import logging
+import time
 from datetime import datetime
 
 from quart import Blueprint, abort, current_app, g, websocket
 
-from vibechat import queries
+from vibechat import metrics, queries
 from vibechat.live import RECONNECT, events
 from vibechat.live.frames import chat_topic, open_envelope, user_topic
 from vibechat.models import utcnow
@@ -78,6 +79,8 @@ class Connection:
             try:
                 self.queue.put_nowait(frame)
             except asyncio.QueueFull:
+                if not self.closing.is_set():
+                    metrics.SLOW_CONSUMERS_DROPPED.inc()
                 self.close(SLOW_CLIENT)
 
     def obey(self, control: dict) -> None:
@@ -128,7 +131,10 @@ class Connection:
         limits = rate_limits()
         while True:
             raw = await websocket.receive()
-            if not await limits.hit("socket_frames", self.key) or len(raw) > MAX_CLIENT_FRAME:
+            if not await limits.hit("socket_frames", self.key):
+                metrics.RATE_LIMIT_REFUSALS.labels("socket_frames").inc()
+                continue
+            if len(raw) > MAX_CLIENT_FRAME:
                 continue
             try:
                 notice = json.loads(raw)
@@ -178,7 +184,7 @@ class Connection:
         if self.ended_by is not None:
             self.ended_by.result()  # re-raise what ended a loop
             return
-        log.info("closing a socket with %s (user %s)", self.close_code, self.user.id)
+        log.info("closing the socket with %s", self.close_code)
         # The transport may be stuck as well: do not wait on it for long.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(websocket.close(self.close_code), 2)
@@ -211,6 +217,7 @@ async def socket():
     try:
         await websocket.accept()
         counted = True
+        metrics.OPEN_SOCKETS.inc()
         live.connections.add(connection)
         if live.stopping:
             # Accepted while the process stops (hypercorn closes its listener a moment
@@ -225,5 +232,13 @@ async def socket():
         connection.closing.set()
         live.disconnected(connection)
         connection.unsubscribe_all()
+        if counted:
+            metrics.OPEN_SOCKETS.dec()
+            seconds = time.perf_counter() - g.request_started
+            log.info(
+                "socket closed after %.1f s",
+                seconds,
+                extra={"duration_ms": round(seconds * 1000, 1)},
+            )
         if counted and await live.presence.disconnect(g.user.id):
             await events.presence_changed(g.user.id, connection.chat_ids, online=False)

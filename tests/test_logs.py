@@ -1,0 +1,129 @@
+"""Logs: a whole session against a real server with VIBECHAT_LOG_FORMAT=json. Every line
+is one JSON object, requests carry their id, user, route, status and duration, and no
+password, token, cookie or message text appears anywhere in the log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import pytest
+
+from tests.browser_server import restartable_server
+from tests.conftest import app_config
+from tests.test_live_delivery import PASSWORD, Person, name, new_chat
+from vibechat import create_app
+
+SECRET_BODY = "the launch code is swordfish-7731"
+NEW_PASSWORD = "another long passphrase 42"
+
+
+def json_lines(log: str) -> list[dict]:
+    entries = []
+    for line in log.splitlines():
+        if not line.strip() or line.startswith("--- start"):  # the test server's own marker
+            continue
+        entries.append(json.loads(line))  # fails on any line that is not JSON
+    return entries
+
+
+async def csrf(person: Person, path: str) -> str:
+    page = await person.http.get(path)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+
+
+@pytest.fixture
+def json_server(tmp_path):
+    with restartable_server(tmp_path, settings={"VIBECHAT_LOG_FORMAT": "json"}) as server:
+        yield server
+
+
+async def test_a_whole_session_logs_json_lines_with_ids_and_never_a_secret(json_server):
+    server = json_server
+    alice = await Person(server.url, name("alice")).register()
+    bob = await Person(server.url, name("bob")).register()
+    try:
+        chat = await new_chat(alice, bob)
+        answer = await alice.post(f"/chats/{chat}/messages", {"body": SECRET_BODY})
+        assert answer.status_code == 303
+        answer = await alice.post(f"/chats/{chat}/messages/1/edit", {"body": SECRET_BODY + "!"})
+        assert answer.status_code == 303
+        async with alice.socket() as ws:
+            await ws.send(json.dumps({"typing": chat}))
+            await asyncio.sleep(0.2)
+        answer = await alice.post(
+            "/account/password",
+            {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        )
+        assert answer.status_code in (303, 200), answer.status_code
+        # A wrong password, a sign-in, a sign-out.
+        stranger = Person(server.url, alice.username)
+        token = await csrf(stranger, "/login")
+        failed = await stranger.http.post(
+            "/login",
+            data={"csrf_token": token, "username": alice.username, "password": "wrong-" + PASSWORD},
+        )
+        assert failed.status_code == 401
+        signed_in = await stranger.http.post(
+            "/login",
+            data={"csrf_token": token, "username": alice.username, "password": NEW_PASSWORD},
+        )
+        assert signed_in.status_code == 303
+        stranger.token = await csrf(stranger, "/chats")
+        assert (await stranger.post("/logout", {})).status_code == 303
+        await stranger.close()
+
+        # A request id from the proxy is kept and returned; a made-up one is replaced.
+        given = await bob.http.get("/chats", headers={"X-Request-ID": "proxy-abc.123"})
+        assert given.headers["X-Request-ID"] == "proxy-abc.123"
+        forged = await bob.http.get("/chats", headers={"X-Request-ID": 'x" {"level":"ERROR"}'})
+        made_here = forged.headers["X-Request-ID"]
+        assert re.fullmatch(r"[0-9a-f]{16}", made_here)
+
+        secrets = {
+            "a password": PASSWORD,
+            "the new password": NEW_PASSWORD,
+            "a message body": "swordfish",
+            "a CSRF token": alice.token,
+            **{f"cookie {key}": value for key, value in alice.http.cookies.items()},
+            **{f"cookie {key}": value for key, value in bob.http.cookies.items()},
+        }
+    finally:
+        await alice.close()
+        await bob.close()
+    server.stop()
+    log = server.log_path.read_text()
+    for what, secret in secrets.items():
+        assert secret and secret not in log, f"{what} is in the log"
+
+    entries = json_lines(log)
+    requests = [entry for entry in entries if entry["logger"] == "vibechat.requests"]
+    assert len(requests) > 15
+    for entry in entries:
+        assert {"time", "level", "logger", "message"} <= entry.keys()
+    for entry in requests:
+        assert {"request_id", "method", "path", "status", "duration_ms"} <= entry.keys()
+    posted = [e for e in requests if e["path"] == f"/chats/{chat}/messages"]
+    assert posted and posted[0]["route"] == "/chats/<id:chat_id>/messages"
+    assert posted[0]["status"] == 303 and isinstance(posted[0]["user_id"], int)
+    assert any(e["path"] == "/login" and e["status"] == 401 for e in requests)
+    assert any(e["request_id"] == "proxy-abc.123" for e in requests)
+    assert any(e["request_id"] == made_here for e in requests)
+    assert not any('"level":"ERROR"' in e.get("request_id", "") for e in entries)
+    # hypercorn's own lines are JSON too, and the socket's close is logged with its id.
+    assert any(e["logger"] == "hypercorn.error" for e in entries)
+    sockets = [e for e in entries if e["logger"] == "vibechat.live.socket"]
+    assert sockets and all(e.get("request_id") and e.get("route") == "/ws" for e in sockets)
+
+
+async def test_text_logs_name_the_request_id_and_answers_carry_it(tmp_path, sqlite_url, capsys):
+    app = create_app(app_config(sqlite_url, tmp_path, VIBECHAT_LOG_FORMAT="text"))
+    async with app.test_app():
+        client = app.test_client()
+        response = await client.get("/login", headers={"X-Request-ID": "req-42"})
+        assert response.headers["X-Request-ID"] == "req-42"
+        other = await client.get("/login")
+        assert re.fullmatch(r"[0-9a-f]{16}", other.headers["X-Request-ID"])
+    err = capsys.readouterr().err
+    assert re.search(r"INFO vibechat.requests: GET /login 200 \[req-42\]", err), err
