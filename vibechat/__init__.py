@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from brotli_asgi import BrotliMiddleware
-from hypercorn.middleware import ProxyFixMiddleware
 from quart import Quart, request
 
 from vibechat import account, auth, chats, logs, messages, metrics, ops, security, shutdown
@@ -22,6 +21,7 @@ from vibechat.errors import register_error_handlers
 from vibechat.headers import add_security_headers
 from vibechat.live import init_live
 from vibechat.message_cache import init_message_cache
+from vibechat.proxy import behind_proxies
 from vibechat.rate_limits import RateLimits
 from vibechat.sessions import init_sessions
 from vibechat.templating import register_template_helpers
@@ -91,9 +91,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     if settings["VIBECHAT_PROXY_HOPS"]:
         # The client's address and scheme as the trusted proxies saw them (hypercorn's
         # middleware): rate limits count people, not the proxy; HTTPS is known.
-        app.asgi_app = ProxyFixMiddleware(
-            app.asgi_app, mode="legacy", trusted_hops=settings["VIBECHAT_PROXY_HOPS"]
-        )
+        app.asgi_app = behind_proxies(app.asgi_app, settings["VIBECHAT_PROXY_HOPS"])
     return app
 
 
