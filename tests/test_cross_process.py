@@ -200,6 +200,7 @@ def two_worker_server(tmp_path, redis_for_the_module):
         VIBECHAT_REDIS_URL=redis_for_the_module.url,
         VIBECHAT_SECRET_KEY="several-workers-test",
         VIBECHAT_RATE_LIMITS="off",
+        VIBECHAT_METRICS="on",
     )
     cli = [sys.executable, "-m", "vibechat.cli"]
     subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True, timeout=60)
@@ -245,6 +246,28 @@ async def test_stopping_a_server_with_several_workers_tells_every_socket_to_reco
         assert set(codes) <= RECONNECTING_CODES, codes
         assert await asyncio.to_thread(server.wait, 30) == 0
     finally:
+        await alice.close()
+
+
+async def test_metrics_from_either_worker_count_the_sockets_of_both(two_worker_server):
+    """`vibechat serve` with 2 workers turns on prometheus_client's multiprocess mode:
+    whichever worker answers the scrape, the figures are the sum over both."""
+    base, _server = two_worker_server
+    alice = await Person(base, name("alice")).register()
+    sockets = []
+    try:
+        # New connections each, so the kernel spreads them over both workers.
+        sockets = [await socket_on(alice, base) for _ in range(8)]
+        # Twelve scrapes on new connections: both workers answer some of them.
+        counts = set()
+        for _ in range(12):
+            async with httpx.AsyncClient(base_url=base) as fresh:
+                text = (await fresh.get("/metrics")).text
+            counts.add(re.search(r"^vibechat_open_sockets (\S+)$", text, re.M)[1])
+        assert counts == {"8.0"}, counts
+    finally:
+        for socket in sockets:
+            await socket.close()
         await alice.close()
 
 

@@ -272,11 +272,13 @@ def test_image_and_procfile_run_the_commands_the_readme_documents():
         assert exit_info.value.code == 0
 
 
-def test_procfile_web_runs_hypercorn_as_vibechat_serve_does():
-    web = procfile()["web"]
-    assert web.startswith("hypercorn ")
-    assert cli.HYPERCORN_CONFIG in web
-    assert '"vibechat:create_app()"' in web
+def test_procfile_web_is_vibechat_serve_on_the_platforms_port():
+    """One way to start the server everywhere: `vibechat serve` checks the settings,
+    sets up metrics for several workers and execs hypercorn with our config."""
+    web = shlex.split(procfile()["web"])
+    assert web[-2:] == ["vibechat", "serve"]
+    assert "VIBECHAT_HOST=0.0.0.0" in web
+    assert "VIBECHAT_PORT=${PORT:-8000}" in web
 
 
 # --- the GitHub workflow ------------------------------------------------------------
