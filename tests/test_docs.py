@@ -14,6 +14,12 @@ def test_every_setting_is_documented_in_the_readme():
     assert missing == []
 
 
+def test_the_operations_guide_names_every_setting():
+    guide = (PROJECT_ROOT / "docs" / "operations.md").read_text()
+    missing = [setting.name for setting in SETTINGS if f"`{setting.name}" not in guide]
+    assert missing == []
+
+
 def test_the_settings_table_lists_no_setting_that_does_not_exist():
     documented = set(re.findall(r"^\| `(VIBECHAT_[A-Z_]+)`", README, flags=re.MULTILINE))
     assert documented
