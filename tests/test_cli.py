@@ -11,13 +11,30 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from vibechat.models import Chat, User
 
+COMMANDS = (
+    "migrate",
+    "serve",
+    "seed",
+    "copy-to",
+    "backup",
+    "create-user",
+    "reset-password",
+    "deactivate-user",
+    "reactivate-user",
+)
 
-def run_cli(*args: str, instance) -> subprocess.CompletedProcess:
+
+def run_cli(*args: str, instance, stdin: str = "", **settings: str) -> subprocess.CompletedProcess:
+    """`vibechat ARGS` on a fresh instance folder: the embedded database and no Redis,
+    unless settings (VIBECHAT_DATABASE_URL=..., say) name others; stdin is its input."""
     env = {**os.environ, "VIBECHAT_INSTANCE_PATH": str(instance)}
     env.pop("VIBECHAT_DATABASE_URL", None)
+    env.pop("VIBECHAT_REDIS_URL", None)
+    env.update(settings)
     return subprocess.run(
         [sys.executable, "-m", "vibechat.cli", *args],
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
@@ -25,11 +42,18 @@ def run_cli(*args: str, instance) -> subprocess.CompletedProcess:
     )
 
 
-def test_help_lists_the_commands(tmp_path):
+def test_help_lists_every_command_with_a_line_about_it(tmp_path):
     result = run_cli("--help", instance=tmp_path)
     assert result.returncode == 0
-    for command in ("migrate", "serve", "seed"):
-        assert command in result.stdout
+    listed = {}
+    lines = result.stdout.splitlines()
+    for number, line in enumerate(lines):
+        words = line.split(maxsplit=1)
+        if words and words[0] in COMMANDS:
+            # argparse puts the help beside a short name, on the next line after a long one.
+            listed[words[0]] = words[1] if len(words) > 1 else lines[number + 1].strip()
+    assert set(listed) == set(COMMANDS)
+    assert all(description for description in listed.values()), listed
 
 
 async def test_migrate_then_seed_gives_people_and_chats_to_try(tmp_path):
@@ -137,6 +161,8 @@ async def test_copy_to_moves_a_sqlite_install_to_postgresql(tmp_path, postgres_u
 
     assert run_cli("migrate", instance=tmp_path).returncode == 0
     assert run_cli("seed", instance=tmp_path).returncode == 0
+    # A deactivated account stays deactivated after the move (users.deactivated_at).
+    assert run_cli("deactivate-user", "dave", instance=tmp_path).returncode == 0
     await schema.downgrade(postgres_url, "base")  # as a brand-new, empty database
 
     copied = run_cli("copy-to", postgres_url, instance=tmp_path)
@@ -152,6 +178,11 @@ async def test_copy_to_moves_a_sqlite_install_to_postgresql(tmp_path, postgres_u
                 rows = (await a.execute(query)).all()
                 assert rows == (await b.execute(query)).all(), table.name
                 assert rows or table.name == "sessions", f"nothing seeded in {table.name}"
+        async with target.connect() as b:
+            deactivated = await b.scalar(
+                select(User.username).where(User.deactivated_at.is_not(None))
+            )
+        assert deactivated == "dave"
     finally:
         await source.dispose()
         await target.dispose()

@@ -64,28 +64,18 @@ async def register():
     limits = rate_limits()
     await limits.require("register_address", client_address())
     await limits.require("register_username", values["username"].strip().lower())
-    errors: dict[str, str] = {}
     try:
-        username = forms.username(values["username"])
-    except forms.Invalid as error:
-        errors["username"] = str(error)
-        username = ""
-    try:
-        display_name = forms.display_name(values["display_name"], fallback=username)
-    except forms.Invalid as error:
-        errors["display_name"] = str(error)
-    try:
-        password = forms.new_password(values["password"], for_username=username)
-    except forms.Invalid as error:
-        errors["password"] = str(error)
-    if errors:
-        return await _register_again(values, errors)
+        username, display_name, password = forms.new_account(
+            values["username"], values["display_name"], values["password"]
+        )
+    except forms.FormErrors as invalid:
+        return await _register_again(values, invalid.errors)
 
     password_hash = await hash_password(password)
     async with current_app.extensions["db"].write() as session:
         user = await queries.create_user(session, username, display_name, password_hash)
         if user is None:
-            return await _register_again(values, {"username": "That username is taken."})
+            return await _register_again(values, {"username": forms.USERNAME_TAKEN})
         await session.flush()
         await start_session(session, user.id)
         await session.commit()
@@ -128,7 +118,10 @@ async def login():
     async with db.read() as session:
         user = await queries.user_by_username(session, username_key)
     # Verify outside any transaction: hashing is slow and must not hold SQLite's write lock.
-    if await verify_password(user.password_hash if user else None, values["password"]):
+    matches = await verify_password(user.password_hash if user else None, values["password"])
+    # A deactivated account fails exactly like a wrong password, after the same Argon2
+    # work: the answer must not tell a guesser which accounts exist or were closed.
+    if matches and user.deactivated_at is None:
         async with db.write() as session:
             await start_session(session, user.id)
             await session.commit()

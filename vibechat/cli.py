@@ -1,11 +1,14 @@
-"""The `vibechat` command: migrate, serve, seed, copy-to, backup."""
+"""The `vibechat` command: migrate, serve, seed, copy-to, backup, and account admin."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import getpass
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from vibechat import schema
@@ -31,8 +34,10 @@ def serve(args: argparse.Namespace) -> int:
     # the venv's bin folder is not on PATH (make run calls .venv/bin/vibechat).
     command = [sys.executable, "-m", "hypercorn", "--config", HYPERCORN_CONFIG]
     command += ["--bind", bind, "--workers", str(settings["VIBECHAT_WORKERS"])]
-    command += ["--access-logfile", "-"]
     command.append("vibechat:create_app()")
+    if settings["VIBECHAT_WORKERS"] > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Metrics summed over every worker: a fresh folder for this run's counters.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vibechat-metrics-")
     print(f"vibechat is at http://{bind}/ (Ctrl+C stops it)", flush=True)
     os.execv(sys.executable, command)  # noqa: S606 - replaces this process with the server
     return 0  # pragma: no cover
@@ -81,6 +86,105 @@ def seed(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _refusals_exit_1(handler):
+    """An admin command's refusal is one line on stderr and exit status 1."""
+
+    @functools.wraps(handler)
+    def wrapper(args: argparse.Namespace) -> int:
+        from vibechat.admin import AdminError
+
+        try:
+            return handler(args)
+        except AdminError as error:
+            print(f"vibechat: {error}", file=sys.stderr)
+            return 1
+
+    return wrapper
+
+
+@_refusals_exit_1
+def create_user(args: argparse.Namespace) -> int:
+    """Create an account; the password is read from stdin, or asked twice on a terminal."""
+    from vibechat import admin
+
+    password = _new_password()
+    user = asyncio.run(
+        admin.create_user(load_settings(), args.username, password, args.display_name)
+    )
+    print(f"Created {user.username} ({user.display_name}): they can sign in now.")
+    return 0
+
+
+@_refusals_exit_1
+def reset_password(args: argparse.Namespace) -> int:
+    """Set someone's password (read like create-user's) and sign them out everywhere."""
+    from vibechat import admin
+
+    password = _new_password()
+    outcome = asyncio.run(admin.reset_password(load_settings(), args.username, password))
+    still = " (still deactivated: reactivate-user lets them in)" if outcome.deactivated else ""
+    print(
+        f"Set a new password for {outcome.username}{still}"
+        f" and ended {_sessions(outcome.sessions_ended)}."
+    )
+    _warn_about_open_sockets(outcome)
+    return 0
+
+
+@_refusals_exit_1
+def deactivate_user(args: argparse.Namespace) -> int:
+    """Stop someone signing in and sign them out everywhere; their messages stay."""
+    from vibechat import admin
+
+    outcome = asyncio.run(admin.deactivate_user(load_settings(), args.username))
+    done = "was deactivated already" if outcome.already else "is deactivated"
+    print(f"{outcome.username} {done}; ended {_sessions(outcome.sessions_ended)}.")
+    _warn_about_open_sockets(outcome)
+    return 0
+
+
+@_refusals_exit_1
+def reactivate_user(args: argparse.Namespace) -> int:
+    """Let a deactivated person sign in again, with the password they had."""
+    from vibechat import admin
+
+    outcome = asyncio.run(admin.reactivate_user(load_settings(), args.username))
+    done = "was active already" if outcome.already else "can sign in again"
+    print(f"{outcome.username} {done}.")
+    return 0
+
+
+def _new_password() -> str:
+    """Typed twice on a terminal, else the first line of stdin. Never an argument:
+    arguments show in `ps` and in shell history."""
+    from vibechat.admin import AdminError
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    try:
+        first = getpass.getpass("New password: ")
+        again = getpass.getpass("The same again: ")
+    except EOFError:
+        raise AdminError("no password was given; nothing was changed") from None
+    if first != again:
+        raise AdminError("the two passwords differ; nothing was changed")
+    return first
+
+
+def _sessions(count: int) -> str:
+    return "1 session" if count == 1 else f"{count} sessions"
+
+
+def _warn_about_open_sockets(outcome) -> None:
+    if outcome.sessions_ended and not outcome.sockets_told:
+        print(
+            "vibechat: note: the server could not be told (no VIBECHAT_REDIS_URL, or Redis"
+            " did not answer), so pages open now keep their live connection until it drops;"
+            " their next request is signed out.",
+            file=sys.stderr,
+        )
+
+
 def _redacted(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -99,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         ("seed", seed),
         ("copy-to", copy_to),
         ("backup", backup),
+        ("create-user", create_user),
+        ("reset-password", reset_password),
+        ("deactivate-user", deactivate_user),
+        ("reactivate-user", reactivate_user),
     ):
         command = commands.add_parser(name, help=handler.__doc__, description=handler.__doc__)
         command.set_defaults(handler=handler)
@@ -106,6 +214,12 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument("target", help="SQLAlchemy URL of the empty target database")
         if handler is backup:
             command.add_argument("path", help="the new file to write the copy to")
+        if handler in (create_user, reset_password, deactivate_user, reactivate_user):
+            command.add_argument("username", help="the account's username (any case)")
+        if handler is create_user:
+            command.add_argument(
+                "--display-name", default="", help="the name others see (default: the username)"
+            )
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

@@ -21,6 +21,8 @@ BODY_MAX = 4000
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024  # Argon2 would hash megabytes happily; nobody types this much.
 MEMBERS_MAX = 100
+# Uniqueness is the database's to decide (username_key), so it is checked on insert.
+USERNAME_TAKEN = "That username is taken."
 
 
 class Invalid(ValueError):
@@ -78,6 +80,33 @@ def new_password(value: str, for_username: str) -> str:
     if for_username and for_username.lower() in value.lower():
         raise Invalid("The password must not contain the username.")
     return value
+
+
+def new_account(
+    username_value: str, display_name_value: str, password: str
+) -> tuple[str, str, str]:
+    """The clean username, display name and password of a new account, or FormErrors.
+
+    One set of rules for every way an account is made: the register form and
+    `vibechat create-user`.
+    """
+    errors: dict[str, str] = {}
+    try:
+        clean_username = username(username_value)
+    except Invalid as error:
+        errors["username"] = str(error)
+        clean_username = ""
+    try:
+        clean_display_name = display_name(display_name_value, fallback=clean_username)
+    except Invalid as error:
+        errors["display_name"] = str(error)
+    try:
+        clean_password = new_password(password, for_username=clean_username)
+    except Invalid as error:
+        errors["password"] = str(error)
+    if errors:
+        raise FormErrors(errors)
+    return clean_username, clean_display_name, clean_password
 
 
 def title(value: str) -> str:

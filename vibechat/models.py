@@ -64,6 +64,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set by `vibechat deactivate-user`: no sign-in, no session; the messages stay.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Session(Base):

@@ -86,6 +86,15 @@ async def delete_other_sessions(session: AsyncSession, user_id: int, keep_hash: 
     return ended
 
 
+async def delete_sessions_of(session: AsyncSession, user_id: int) -> list[str]:
+    """End every session of a person; return the token hashes that ended."""
+    return list(
+        await session.scalars(
+            delete(Session).where(Session.user_id == user_id).returning(Session.token_hash)
+        )
+    )
+
+
 async def delete_stale_sessions(
     session: AsyncSession, user_id: int, idle_before: datetime, started_before: datetime
 ) -> None:
@@ -102,6 +111,11 @@ async def set_password(session: AsyncSession, user_id: int, password_hash: str) 
     await session.execute(
         update(User).where(User.id == user_id).values(password_hash=password_hash)
     )
+
+
+async def set_deactivated(session: AsyncSession, user_id: int, when: datetime | None) -> None:
+    """Deactivate a person as of when, or (None) let them sign in again."""
+    await session.execute(update(User).where(User.id == user_id).values(deactivated_at=when))
 
 
 # -- chats -------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -48,3 +50,18 @@ async def upgrade(url: str, revision: str = "head") -> None:
 async def downgrade(url: str, revision: str) -> None:
     """Undo migrations down to revision ("base" removes everything)."""
     await _run(command.downgrade, url, revision)
+
+
+async def is_up_to_date(url: str) -> bool:
+    """Whether every migration has been applied to the database at url."""
+    ensure_sqlite_folder(url)
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            applied = await connection.run_sync(
+                lambda sync: set(MigrationContext.configure(sync).get_current_heads())
+            )
+    finally:
+        await engine.dispose()
+    return applied == heads

@@ -1,10 +1,10 @@
 """Server-side sessions: the cookie, the current user, idle and absolute lifetimes.
 
 quart-auth signs the cookie. What it carries is a random token whose hash is a row in
-`sessions`; the row is the session. Deleting it (logout, password change, expiry)
-ends the session wherever its cookie was copied to. A session ends when it has not
-been used for VIBECHAT_SESSION_IDLE, and VIBECHAT_SESSION_LIFETIME after sign-in
-however much it is used.
+`sessions`; the row is the session. Deleting it (logout, password change, expiry,
+`vibechat reset-password` or `deactivate-user`) ends the session wherever its cookie
+was copied to. A session ends when it has not been used for VIBECHAT_SESSION_IDLE,
+and VIBECHAT_SESSION_LIFETIME after sign-in however much it is used.
 """
 
 from __future__ import annotations
@@ -77,7 +77,9 @@ async def load_current_user() -> None:
     async with db.read() as session:
         row = await queries.session_by_token_hash(session, token_hash)
     now = utcnow()
-    if row is not None and ends_at(row) <= now:
+    # Deactivating someone deletes their sessions; one that a sign-in racing the
+    # deactivation created meanwhile ends here, on its first use.
+    if row is not None and (ends_at(row) <= now or row.user.deactivated_at is not None):
         async with db.write() as session:
             await queries.delete_session(session, token_hash)
             await session.commit()
