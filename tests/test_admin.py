@@ -4,6 +4,7 @@ then checked through the app itself."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pty
 import select
@@ -349,11 +350,34 @@ async def test_a_database_that_was_never_migrated_is_refused_plainly(tmp_path):
     refused(result, "run `vibechat migrate` first")
 
 
-async def test_without_redis_the_command_says_open_pages_stay_connected(vibechat, alice):
+async def test_without_redis_the_command_says_open_pages_close_within_the_check(vibechat, alice):
     result = vibechat("deactivate-user", "alice")
     assert result.returncode == 0
-    assert "pages open now keep their live connection" in result.stderr
+    assert "pages open now lose their live connection within 30 s" in result.stderr
     assert "VIBECHAT_REDIS_URL" in result.stderr
+
+
+async def test_without_redis_the_servers_session_check_closes_their_sockets(
+    app_database_url, tmp_path
+):
+    """The server looks for sockets whose session is gone (every 30 s; 0.2 s here)."""
+    app = create_app(app_config(app_database_url, tmp_path / "server", LIVE_SESSION_CHECK=0.2))
+    async with app.test_app():
+        people = People(app)
+        alice, bob = await people("alice"), await people("bob")
+        async with live(alice.client) as alice_socket, live(bob.client) as bob_socket:
+            result = run_cli(
+                "deactivate-user",
+                "alice",
+                instance=tmp_path,
+                VIBECHAT_DATABASE_URL=app_database_url,
+            )
+            assert result.returncode == 0, result.stderr
+            assert await close_code(alice_socket, within=5) == 1008
+            await asyncio.sleep(0.5)  # two more checks: bob's session is alive
+            still_open = {c.user.username for c in app.extensions["live"].connections}
+            assert still_open == {"bob"}
+            assert bob_socket  # open until the block ends
 
 
 @pytest.mark.parametrize("command", ["reset-password", "deactivate-user"])

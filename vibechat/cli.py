@@ -13,6 +13,7 @@ from pathlib import Path
 
 from vibechat import schema
 from vibechat.config import ConfigError, check_workers, database_url, load_settings
+from vibechat.live import SESSION_CHECK
 
 HYPERCORN_CONFIG = "python:vibechat.hypercorn_config"
 
@@ -178,8 +179,9 @@ def _sessions(count: int) -> str:
 def _warn_about_open_sockets(outcome) -> None:
     if outcome.sessions_ended and not outcome.sockets_told:
         print(
-            "vibechat: note: the server could not be told (no VIBECHAT_REDIS_URL, or Redis"
-            " did not answer), so pages open now keep their live connection until it drops;"
+            "vibechat: note: the server could not be told at once (no VIBECHAT_REDIS_URL, or"
+            " Redis did not answer): pages open now lose their live connection within"
+            f" {SESSION_CHECK:.0f} s, when the server next checks its sockets' sessions;"
             " their next request is signed out.",
             file=sys.stderr,
         )

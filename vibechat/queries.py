@@ -66,6 +66,19 @@ async def session_by_token_hash(session: AsyncSession, token_hash: str) -> Sessi
     return await session.scalar(select(Session).where(Session.token_hash == token_hash))
 
 
+async def existing_session_hashes(session: AsyncSession, token_hashes) -> set[str]:
+    """Which of these sessions still exist (the others were ended: logout elsewhere,
+    an admin command, expiry)."""
+    wanted = list(token_hashes)
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):  # bounded IN lists, on any database
+        chunk = wanted[start : start + 500]
+        found.update(
+            await session.scalars(select(Session.token_hash).where(Session.token_hash.in_(chunk)))
+        )
+    return found
+
+
 async def delete_session(session: AsyncSession, token_hash: str) -> None:
     await session.execute(delete(Session).where(Session.token_hash == token_hash))
 

@@ -20,6 +20,11 @@ from vibechat.live.redis_presence import HEARTBEAT, SWEEP, RedisPresence
 log = logging.getLogger(__name__)
 
 RECONNECT = 1012  # "Service Restart": pages reconnect and catch up
+SESSION_ENDED = 1008  # "Policy Violation": logged out; the page must not reconnect
+# Every this many seconds, sockets whose session no longer exists are closed. A logout
+# or an admin command in this process (or, with Redis, any) closes them at once; this
+# catches what no frame announced: `vibechat deactivate-user` without Redis.
+SESSION_CHECK = 30.0
 # People who arrive or leave within this many seconds are announced together: one
 # frame per chat, not one per person (a town hall of 1,000 opening the page at 10:00
 # would otherwise send each of them every arrival after theirs: half a million frames).
@@ -68,6 +73,32 @@ class Live:
         self.connections.discard(connection)
         if not self.connections:
             self._none_open.set()
+
+    async def close_ended_sessions(self, db) -> None:
+        """Close (1008) every socket here whose session row is gone."""
+        from vibechat import queries
+
+        hashes = {connection.session_hash for connection in self.connections}
+        if not hashes:
+            return
+        async with db.read() as session:
+            alive = await queries.existing_session_hashes(session, hashes)
+        for connection in tuple(self.connections):
+            if connection.session_hash not in alive:
+                connection.close(SESSION_ENDED)
+
+    def check_sessions_regularly(self, app: Quart) -> None:
+        task = asyncio.ensure_future(self._session_upkeep(app))
+        self._tasks.add(task)
+
+    async def _session_upkeep(self, app: Quart) -> None:
+        every = app.config.get("LIVE_SESSION_CHECK", SESSION_CHECK)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.close_ended_sessions(app.extensions["db"])
+            except Exception:
+                log.warning("checking the sockets' sessions failed", exc_info=True)
 
     def announce_presence(self, user_id: int, chat_ids, online: bool) -> None:
         """Tell these chats that someone came online or went offline, in the next batch."""
@@ -174,6 +205,7 @@ def init_live(app: Quart, broker: Broker | None = None) -> None:
         if chosen is None and redis_url:
             chosen = RedisBroker(redis_url)
         live = app.extensions["live"] = Live(chosen or LocalBroker())
+        live.check_sessions_regularly(app)
         if isinstance(live.broker, RedisBroker):
             live.broker.on_resubscribed = live.reconnect_everyone
             await live.broker.start()

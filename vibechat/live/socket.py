@@ -24,7 +24,7 @@ from datetime import datetime
 from quart import Blueprint, abort, current_app, g, websocket
 
 from vibechat import metrics, queries
-from vibechat.live import RECONNECT, events
+from vibechat.live import RECONNECT, SESSION_ENDED, events
 from vibechat.live.frames import chat_topic, open_envelope, user_topic
 from vibechat.models import utcnow
 from vibechat.rate_limits import rate_limits
@@ -34,7 +34,6 @@ bp = Blueprint("live", __name__)
 log = logging.getLogger(__name__)
 
 SLOW_CLIENT = 1013  # "Try Again Later": htmx's ws extension reconnects on it
-SESSION_ENDED = 1008  # "Policy Violation": logged out; the page must not reconnect
 MAX_CLIENT_FRAME = 1024  # the page only ever sends small JSON
 MAX_JOINED_FRAMES = 32  # frames sent as one message when a socket has a backlog
 _connection_ids = itertools.count(1)
