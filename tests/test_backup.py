@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
 import threading
+import uuid
 from contextlib import closing
 
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.conftest import POSTGRES_URL, _postgres_admin, skip_or_fail
 from tests.test_cli import run_cli
 
 TABLES = ("users", "sessions", "chats", "memberships", "messages")
@@ -108,3 +115,66 @@ def test_without_a_database_or_on_postgresql_it_says_what_to_do(tmp_path):
 def test_help_names_the_backup_command(tmp_path):
     helped = run_cli("--help", instance=tmp_path)
     assert "backup" in helped.stdout
+
+
+# -- PostgreSQL: the commands the README documents -----------------------------------------
+
+
+async def postgres_rows(url: str) -> dict[str, list[tuple]]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return {
+                table: [
+                    tuple(row)
+                    for row in await connection.execute(
+                        text(f"SELECT * FROM {table} ORDER BY 1, 2")  # noqa: S608 - our table names
+                    )
+                ]
+                for table in TABLES
+            }
+    finally:
+        await engine.dispose()
+
+
+async def test_the_documented_pg_dump_and_pg_restore_bring_every_row_back(tmp_path):
+    tools = {name: shutil.which(name) for name in ("pg_dump", "pg_restore")}
+    if not all(tools.values()):
+        skip_or_fail("pg_dump or pg_restore is missing: apt-get install postgresql-client")
+    name = f"vibechat_restore_{uuid.uuid4().hex[:12]}"
+    try:
+        await _postgres_admin(f'CREATE DATABASE "{name}"')
+    except Exception as error:
+        skip_or_fail(f"no PostgreSQL at {POSTGRES_URL} ({type(error).__name__})")
+    url = make_url(POSTGRES_URL).set(database=name)
+    app_url = url.render_as_string(hide_password=False)
+    # What pg_dump and pg_restore take: the same database, as a libpq URL.
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        for command in ("migrate", "seed"):
+            done = run_cli(command, instance=tmp_path, VIBECHAT_DATABASE_URL=app_url)
+            assert done.returncode == 0, done.stderr
+        before = await postgres_rows(app_url)
+        assert sum(len(table) for table in before.values()) > 10
+        dump = tmp_path / "vibechat.dump"
+        await asyncio.to_thread(
+            subprocess.run, [tools["pg_dump"], "-Fc", "-d", libpq, "-f", str(dump)], check=True
+        )
+
+        engine = create_async_engine(app_url)  # a mistake to recover from
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM messages"))
+        await engine.dispose()
+        assert await postgres_rows(app_url) != before
+
+        await asyncio.to_thread(
+            subprocess.run,
+            [tools["pg_restore"], "-d", libpq, "--clean", str(dump)],
+            check=True,
+            capture_output=True,
+        )
+        assert await postgres_rows(app_url) == before
+        migrated = run_cli("migrate", instance=tmp_path, VIBECHAT_DATABASE_URL=app_url)
+        assert migrated.returncode == 0, migrated.stderr
+    finally:
+        await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
