@@ -5,7 +5,9 @@ password, token, cookie or message text appears anywhere in the log."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import re
 
 import pytest
@@ -117,13 +119,22 @@ async def test_a_whole_session_logs_json_lines_with_ids_and_never_a_secret(json_
     assert sockets and all(e.get("request_id") and e.get("route") == "/ws" for e in sockets)
 
 
-async def test_text_logs_name_the_request_id_and_answers_carry_it(tmp_path, sqlite_url, capsys):
+async def test_text_logs_name_the_request_id_and_answers_carry_it(tmp_path, sqlite_url):
     app = create_app(app_config(sqlite_url, tmp_path, VIBECHAT_LOG_FORMAT="text"))
-    async with app.test_app():
-        client = app.test_client()
-        response = await client.get("/login", headers={"X-Request-ID": "req-42"})
-        assert response.headers["X-Request-ID"] == "req-42"
-        other = await client.get("/login")
-        assert re.fullmatch(r"[0-9a-f]{16}", other.headers["X-Request-ID"])
-    err = capsys.readouterr().err
-    assert re.search(r"INFO vibechat.requests: GET /login 200 \[req-42\]", err), err
+    # The process's one handler (made by the first app of this test run): read what
+    # it writes.
+    [handler] = [h for h in logging.getLogger().handlers if getattr(h, "vibechat", False)]
+    written = io.StringIO()
+    earlier = handler.setStream(written)
+    try:
+        async with app.test_app():
+            client = app.test_client()
+            response = await client.get("/login", headers={"X-Request-ID": "req-42"})
+            assert response.headers["X-Request-ID"] == "req-42"
+            other = await client.get("/login")
+            assert re.fullmatch(r"[0-9a-f]{16}", other.headers["X-Request-ID"])
+    finally:
+        handler.setStream(earlier)
+    log = written.getvalue()
+    assert re.search(r"INFO vibechat.requests: GET /login 200 \[req-42\]\n", log), log
+    assert re.search(r"GET /login 200 \[[0-9a-f]{16}\]\n", log), log
