@@ -26,6 +26,7 @@ from tests.conftest import (
     send,
     sign_in_again,
     skip_or_fail,
+    snapshot,
 )
 from tests.test_cli import run_cli
 from tests.test_live_protocol import close_code, live
@@ -290,6 +291,28 @@ async def test_a_deactivated_person_cannot_sign_in_and_is_told_nothing_more(
     chat = await bob.page(f"/chats/{watercooler}")
     bodies = [node.text(deep=True) for node in chat.css("li[data-seq]")]
     assert any("Back on Monday" in body for body in bodies)
+
+
+async def test_nobody_can_start_a_chat_with_or_add_a_deactivated_person(vibechat, alice, bob, db):
+    assert vibechat("deactivate-user", "alice").returncode == 0
+    before = await snapshot(db)
+    no_one = "No account with the username alice."
+    direct = await bob.post("/chats/direct", {"username": "alice"})
+    assert direct.status_code == 422
+    assert field_error(html(await direct.get_data()), "username") == no_one
+    group = await bob.post("/chats", {"title": "Plans", "members": "alice"})
+    assert group.status_code == 422
+    assert field_error(html(await group.get_data()), "members") == no_one
+    assert await snapshot(db) == before
+    chat = await create_chat(bob, "Bob's own")
+    before = await snapshot(db)
+    added = await bob.post(f"/chats/{chat}/members", {"members": "alice"})
+    assert added.status_code == 422
+    assert field_error(html(await added.get_data()), "members") == no_one
+    assert await snapshot(db) == before
+    # Once back, she can be found again.
+    assert vibechat("reactivate-user", "alice").returncode == 0
+    assert (await bob.post(f"/chats/{chat}/members", {"members": "alice"})).status_code == 303
 
 
 async def test_reactivating_lets_them_sign_in_with_the_password_they_had(vibechat, people, alice):

@@ -78,7 +78,7 @@ async def create():
         errors["members"] = str(error)
         usernames = []
     async with db().write() as session:
-        members = await queries.users_by_usernames(session, usernames)
+        members = await queries.users_to_add(session, usernames)
         unknown = _unknown(usernames, members)
         if unknown and "members" not in errors:
             errors["members"] = _no_such_people(unknown)
@@ -105,7 +105,7 @@ async def direct():
         error = None
         if not name:
             error = "Enter the username of the person to write to."
-        elif other is None:
+        elif other is None or other.deactivated_at is not None:
             error = _no_such_people([name])
         elif other.id == g.user.id:
             error = "That is you. Start a group chat to keep notes for yourself."
@@ -234,7 +234,7 @@ async def add_members(chat_id: int):
             usernames = forms.usernames(values["members"])
             if not usernames:
                 raise forms.Invalid("Enter at least one username.")
-            users = await queries.users_by_usernames(session, usernames)
+            users = await queries.users_to_add(session, usernames)
             if unknown := _unknown(usernames, users):
                 raise forms.Invalid(_no_such_people(unknown))
             # Counted under the owner's row lock: two adds cannot both squeeze in.

@@ -31,11 +31,17 @@ async def user_by_username(session: AsyncSession, username: str) -> User | None:
     return await session.scalar(select(User).where(User.username_key == username.lower()))
 
 
-async def users_by_usernames(session: AsyncSession, usernames: list[str]) -> list[User]:
+async def users_to_add(session: AsyncSession, usernames: list[str]) -> list[User]:
+    """The people with these usernames who can join a chat: a deactivated account is as
+    good as unknown (nobody can start a chat with, or add, someone who cannot sign in)."""
     keys = [name.lower() for name in usernames if USERNAME_RE.fullmatch(name)]
     if not keys:
         return []
-    return list(await session.scalars(select(User).where(User.username_key.in_(keys))))
+    return list(
+        await session.scalars(
+            select(User).where(User.username_key.in_(keys), User.deactivated_at.is_(None))
+        )
+    )
 
 
 async def create_user(
