@@ -39,7 +39,8 @@ def serve(args: argparse.Namespace) -> int:
     if settings["VIBECHAT_WORKERS"] > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Metrics summed over every worker: a fresh folder for this run's counters.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vibechat-metrics-")
-    print(f"vibechat is at http://{bind}/ (Ctrl+C stops it)", flush=True)
+    if settings["VIBECHAT_LOG_FORMAT"] == "text":  # a JSON log takes JSON lines only
+        print(f"vibechat is at http://{bind}/ (Ctrl+C stops it)", flush=True)
     os.execv(sys.executable, command)  # noqa: S606 - replaces this process with the server
     return 0  # pragma: no cover
 
