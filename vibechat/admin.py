@@ -5,8 +5,8 @@ The web's rules apply unchanged: a new account passes the register form's checks
 Ending someone's sessions is what logout and a password change do: the rows go, so
 each of their cookies is signed out on its next request, and a "revoke" goes to their
 open sockets. No app runs in this process, so that revoke can reach the server only
-through Redis (VIBECHAT_REDIS_URL); without it, open pages keep their live connection
-until it drops.
+through Redis (VIBECHAT_REDIS_URL); without it, each server finds the orphaned sockets
+when it next checks its sockets' sessions (live.SESSION_CHECK, 30 s) and closes them.
 """
 
 from __future__ import annotations

@@ -45,17 +45,32 @@ def serve(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover
 
 
+def _refusals_exit_1(handler):
+    """A command's refusal (nothing was changed) is one line on stderr and exit status 1."""
+
+    @functools.wraps(handler)
+    def wrapper(args: argparse.Namespace) -> int:
+        from vibechat.admin import AdminError
+        from vibechat.backup import BackupError
+        from vibechat.transfer import TransferError
+
+        try:
+            return handler(args)
+        except (AdminError, BackupError, TransferError) as error:
+            print(f"vibechat: {error}", file=sys.stderr)
+            return 1
+
+    return wrapper
+
+
+@_refusals_exit_1
 def copy_to(args: argparse.Namespace) -> int:
     """Copy every row of the configured database into another (SQLite to PostgreSQL)."""
-    from vibechat.transfer import TransferError, copy_database
+    from vibechat.transfer import copy_database
 
     source = database_url(load_settings())
     asyncio.run(schema.upgrade(args.target))
-    try:
-        copied = asyncio.run(copy_database(source, args.target))
-    except TransferError as error:
-        print(f"vibechat: {error}", file=sys.stderr)
-        return 1
+    copied = asyncio.run(copy_database(source, args.target))
     for table, rows in copied.items():
         print(f"{table}: {rows} rows")
     print(f"Copied {_redacted(source)} to {_redacted(args.target)}.")
@@ -63,16 +78,13 @@ def copy_to(args: argparse.Namespace) -> int:
     return 0
 
 
+@_refusals_exit_1
 def backup(args: argparse.Namespace) -> int:
     """Copy the SQLite database into a new file while the server runs (restore: README)."""
-    from vibechat.backup import BackupError, backup_sqlite
+    from vibechat.backup import backup_sqlite
 
     url = database_url(load_settings())
-    try:
-        pages = backup_sqlite(url, Path(args.path))
-    except BackupError as error:
-        print(f"vibechat: {error}", file=sys.stderr)
-        return 1
+    pages = backup_sqlite(url, Path(args.path))
     print(f"Backed up {_redacted(url)} to {args.path} ({pages} pages, integrity ok).")
     return 0
 
@@ -86,22 +98,6 @@ def seed(_args: argparse.Namespace) -> int:
     for line in created:
         print(line)
     return 0
-
-
-def _refusals_exit_1(handler):
-    """An admin command's refusal is one line on stderr and exit status 1."""
-
-    @functools.wraps(handler)
-    def wrapper(args: argparse.Namespace) -> int:
-        from vibechat.admin import AdminError
-
-        try:
-            return handler(args)
-        except AdminError as error:
-            print(f"vibechat: {error}", file=sys.stderr)
-            return 1
-
-    return wrapper
 
 
 @_refusals_exit_1

@@ -42,6 +42,11 @@ def _current():
     return None
 
 
+def _route(current) -> str | None:
+    """The URL rule that matched (`/chats/<id:chat_id>`): few values, unlike paths."""
+    return current.url_rule.rule if current.url_rule else None
+
+
 class RequestContext(logging.Filter):
     """Puts the current request's id, user and route on every record logged within it."""
 
@@ -51,7 +56,7 @@ class RequestContext(logging.Filter):
             record.request_id = g.get("request_id")
             user = g.get("user")
             record.user_id = user.id if user is not None else None
-            record.route = current.url_rule.rule if current.url_rule else None
+            record.route = _route(current)
         return True
 
 
@@ -113,7 +118,7 @@ async def _finish(response):
     if "request_started" not in g:
         return response  # refused before _start ran (it runs first; defensive)
     seconds = time.perf_counter() - g.request_started
-    route = request.url_rule.rule if request.url_rule else "(no route)"
+    route = _route(request) or "(no route)"
     metrics.observe_request(route, request.method, response.status_code, seconds)
     if request.path.startswith("/static/"):
         # Versioned files, the same for everyone: counted, neither logged nor tagged
@@ -138,7 +143,8 @@ async def _finish(response):
 
 
 def init_request_logging(app: Quart) -> None:
-    """Request ids for every request and socket; one log line per request."""
+    """Request ids for every request and socket; one log line per request, and each
+    request counted in the metrics (the same hook times both)."""
     app.before_request(_start)
     app.before_websocket(_start)
     app.after_request(_finish)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -13,6 +16,7 @@ from vibechat.config import PROJECT_ROOT
 from vibechat.db import ensure_sqlite_folder
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
+T = TypeVar("T")
 
 
 def alembic_config(url: str) -> Config:
@@ -23,23 +27,28 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-async def _run(action, url: str, revision: str) -> None:
-    """Run an Alembic command on a plain engine of its own, not the app's tuned one:
-    on SQLite, foreign keys must stay off while batch mode copies a table, or the copy
-    would cascade deletes."""
+async def _on_own_engine(url: str, work: Callable[[Connection], T]) -> T:
+    """work(connection) in one transaction on a plain engine of its own, not the app's
+    tuned one: on SQLite, foreign keys must stay off while batch mode copies a table, or
+    the copy would cascade deletes."""
     ensure_sqlite_folder(url)
     engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            return await connection.run_sync(work)
+    finally:
+        await engine.dispose()
+
+
+async def _run(action, url: str, revision: str) -> None:
+    """Run an Alembic command."""
 
     def on(connection: Connection) -> None:
         config = alembic_config(url)
         config.attributes["connection"] = connection
         action(config, revision)
 
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(on)
-    finally:
-        await engine.dispose()
+    await _on_own_engine(url, on)
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
@@ -54,14 +63,8 @@ async def downgrade(url: str, revision: str) -> None:
 
 async def is_up_to_date(url: str) -> bool:
     """Whether every migration has been applied to the database at url."""
-    ensure_sqlite_folder(url)
     heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            applied = await connection.run_sync(
-                lambda sync: set(MigrationContext.configure(sync).get_current_heads())
-            )
-    finally:
-        await engine.dispose()
+    applied = await _on_own_engine(
+        url, lambda connection: set(MigrationContext.configure(connection).get_current_heads())
+    )
     return applied == heads
