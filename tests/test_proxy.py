@@ -32,7 +32,8 @@ async def test_a_socket_through_a_trusted_proxy_is_accepted_and_live(tmp_path, s
                 },
             ) as ws:
                 await asyncio.sleep(0.2)
-                assert (await alice.post(f"/chats/{chat}/messages", {"body": "hi"})).status_code
+                posted = await alice.post(f"/chats/{chat}/messages", {"body": "hi"})
+                assert posted.status_code == 303
                 await receive_until(ws, f'id="msg-{chat}-1"')
         finally:
             await alice.close()
