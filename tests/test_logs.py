@@ -9,13 +9,16 @@ import io
 import json
 import logging
 import re
+import sys
 
+import httpx
 import pytest
 
 from tests.browser_server import restartable_server
 from tests.conftest import app_config
 from tests.test_live_delivery import PASSWORD, Person, name, new_chat
 from vibechat import create_app
+from vibechat.logs import TextFormatter
 
 SECRET_BODY = "the launch code is swordfish-7731"
 NEW_PASSWORD = "another long passphrase 42"
@@ -138,3 +141,46 @@ async def test_text_logs_name_the_request_id_and_answers_carry_it(tmp_path, sqli
     log = written.getvalue()
     assert re.search(r"INFO vibechat.requests: GET /login 200 \[req-42\]\n", log), log
     assert re.search(r"GET /login 200 \[[0-9a-f]{16}\]\n", log), log
+
+
+# -- log injection ----------------------------------------------------------------------
+
+# A path that tries to end the log line, start a forged one and colour the terminal.
+FORGING_PATH = "/x%0aFORGED%20INFO%20vibechat.requests:%20POST%20/login%20303%0d%1b%5b31m%c2%85"
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_a_request_cannot_forge_a_log_line_or_reach_the_terminal(tmp_path, log_format):
+    with restartable_server(tmp_path, settings={"VIBECHAT_LOG_FORMAT": log_format}) as server:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            answer = await client.get(FORGING_PATH)
+            assert answer.status_code == 404
+            await client.get("/login")  # a line after it, so the forged one is written
+        log = server.log()
+    lines = [line for line in log.split("\n") if line and not line.startswith("--- start")]
+    assert not any(line.startswith("FORGED") for line in lines), log
+    assert "\x1b" not in log and "\r" not in log and "\x85" not in log
+    if log_format == "json":
+        entries = json_lines(log)  # every line is one object
+        assert any(e.get("path", "").startswith("/x\nFORGED") for e in entries)
+    else:
+        assert any(
+            "GET /x\\nFORGED INFO vibechat.requests: POST /login 303\\r\\x1b[31m\\x85 404" in line
+            for line in lines
+        ), log
+
+
+def test_a_text_log_keeps_a_traceback_under_its_record_with_its_values_escaped():
+    formatter = TextFormatter()
+    try:
+        raise ValueError("bad value\nFORGED line\x1b[2J")
+    except ValueError:
+        record = logging.LogRecord(
+            "vibechat.test", logging.ERROR, __file__, 1, "failed on %s", ("/p\nq",), sys.exc_info()
+        )
+    first, *rest = formatter.format(record).split("\n")
+    assert first.endswith("ERROR vibechat.test: failed on /p\\nq")
+    assert rest and all(line.startswith("    ") for line in rest)
+    # The exception's own line break stays one (a traceback is lines), indented like the
+    # rest, so it cannot pose as a record of its own; the escape sequence is written out.
+    assert rest[-2:] == ["    ValueError: bad value", "    FORGED line\\x1b[2J"]

@@ -60,6 +60,20 @@ class RequestContext(logging.Filter):
         return True
 
 
+# Characters that would let a logged value forge a line or drive the terminal: C0 and C1
+# controls (CR, LF, ESC...), DEL, and Unicode's own line and paragraph separators.
+CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_controls(text: str) -> str:
+    """`text` on one line, its control characters written as escapes (\\n, \\x1b)."""
+    return CONTROLS.sub(
+        lambda match: NAMED_ESCAPES.get(match[0]) or match[0].encode("unicode_escape").decode(),
+        text,
+    )
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line."""
 
@@ -76,19 +90,40 @@ class JsonFormatter(logging.Formatter):
                 entry[field] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        # json escapes C0 controls itself; C1 ones (NEL), DEL and U+2028/2029 it keeps
+        # as they are, and some readers (Python's splitlines among them) break lines there.
+        return CONTROLS.sub(
+            lambda match: f"\\u{ord(match[0]):04x}", json.dumps(entry, ensure_ascii=False)
+        )
 
 
 class TextFormatter(logging.Formatter):
-    """For a terminal: the usual line, with the request id at the end when there is one."""
+    """For a terminal: the usual line, with the request id at the end when there is one.
+
+    Every line is one record: what a request put in it (a path, say) cannot start a
+    line of its own or send escape sequences to the terminal. A traceback keeps its
+    lines, each indented under the record, its values escaped the same way."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record, self.datefmt)
+        line = escape_controls(self.formatMessage(record))
         request_id = getattr(record, "request_id", None)
-        return f"{line} [{request_id}]" if request_id else line
+        if request_id:
+            line += f" [{escape_controls(request_id)}]"
+        # Formatted here, not from record.exc_text: another handler may have cached it raw.
+        if record.exc_info:
+            line += "\n" + self._indented(self.formatException(record.exc_info))
+        if record.stack_info:
+            line += "\n" + self._indented(self.formatStack(record.stack_info))
+        return line
+
+    @staticmethod
+    def _indented(text: str) -> str:
+        return "\n".join("    " + escape_controls(line) for line in text.split("\n"))
 
 
 def configure_logging(log_format: str) -> None:
