@@ -1,5 +1,5 @@
 """VIBECHAT_WS_COMPRESSION against a real hypercorn: what the handshake answers a
-browser's offer, and that frames still arrive whole (vibechat/live/compression.py)."""
+browser's offer, and that frames still arrive whole (vibechat/live/protocol.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser_server import live_server
 from tests.test_live_delivery import Person, name, new_chat, receive_until
-from vibechat.live.compression import edited_offers
+from vibechat.live.protocol import edited_offers
 
 CHROMIUM_OFFER = "permessage-deflate; client_max_window_bits"
 

@@ -4,6 +4,7 @@ Command-line flags (bind, workers) still override these.
 """
 
 from vibechat.config import ConfigError, load_settings
+from vibechat.live.protocol import MAX_MESSAGE_BYTES
 
 try:
     _settings = load_settings()
@@ -11,8 +12,9 @@ except ConfigError as error:
     raise SystemExit(f"vibechat: {error}") from None
 
 # The page only ever sends small JSON on its socket; hypercorn's default would buffer
-# 16 MiB per message before the app could refuse it. Bigger frames close with 1009.
-websocket_max_message_size = 16 * 1024
+# 16 MiB per message before the app could refuse it. Bigger messages close with 1009
+# (compressed ones too, as they inflate: vibechat/live/protocol.py).
+websocket_max_message_size = MAX_MESSAGE_BYTES
 
 # On SIGTERM: how long requests in flight get to finish (sockets close at once with
 # 1012, see vibechat/shutdown.py). Keep it below the platform's kill timeout (Docker's

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections import Counter
 
 from quart import Quart, current_app
 from redis.exceptions import RedisError
 
 from vibechat import shutdown
-from vibechat.live import compression, presence
+from vibechat.live import presence, protocol
 from vibechat.live.broker import Broker, LocalBroker
 from vibechat.live.presence import Presence, Typing
 from vibechat.live.redis_broker import RedisBroker
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 
 RECONNECT = 1012  # "Service Restart": pages reconnect and catch up
 SESSION_ENDED = 1008  # "Policy Violation": logged out; the page must not reconnect
+# A private code (4000-4999, RFC 6455 7.4.2) mirroring HTTP 429: this session or person
+# has too many sockets open here. The page says so and does not reconnect by itself.
+TOO_MANY_SOCKETS = 4429
 # Every this many seconds, sockets whose session no longer exists are closed. A logout
 # or an admin command in this process (or, with Redis, any) closes them at once; this
 # catches what no frame announced: `vibechat deactivate-user` without Redis.
@@ -35,8 +39,16 @@ SOCKETS_CLOSE_WITHIN = 3.0  # seconds a stopping process waits for close frames 
 class Live:
     """What the socket handlers and the broadcasts share in one process."""
 
-    def __init__(self, broker: Broker) -> None:
+    def __init__(
+        self, broker: Broker, max_per_session: int = 20, max_per_person: int = 50
+    ) -> None:
         self.broker = broker
+        self.max_per_session = max_per_session
+        self.max_per_person = max_per_person
+        # Sockets admitted and not yet gone, opening ones included: counted before the
+        # first await of the handshake, so a burst of opens cannot slip past the caps.
+        self._per_session: Counter[str] = Counter()
+        self._per_person: Counter[int] = Counter()
         shared = isinstance(broker, RedisBroker)
         self.presence = RedisPresence(broker.client) if shared else Presence()
         self.typing = Typing()
@@ -69,8 +81,27 @@ class Live:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._none_open.wait(), within)
 
+    def admit(self, connection) -> str | None:
+        """Count a socket that is about to open, or say which cap it would pass:
+        "session" or "person" (and then it is not counted)."""
+        if self._per_session[connection.session_hash] >= self.max_per_session:
+            return "session"
+        if self._per_person[connection.user.id] >= self.max_per_person:
+            return "person"
+        self._per_session[connection.session_hash] += 1
+        self._per_person[connection.user.id] += 1
+        return None
+
     def disconnected(self, connection) -> None:
+        """An admitted socket is gone (whether or not it was ever accepted)."""
         self.connections.discard(connection)
+        for counts, key in (
+            (self._per_session, connection.session_hash),
+            (self._per_person, connection.user.id),
+        ):
+            counts[key] -= 1
+            if counts[key] <= 0:
+                del counts[key]
         if not self.connections:
             self._none_open.set()
 
@@ -78,12 +109,16 @@ class Live:
         """Close (1008) every socket here whose session row is gone."""
         from vibechat import queries
 
-        hashes = {connection.session_hash for connection in self.connections}
-        if not hashes:
+        # Decide only about the sockets whose sessions were asked about: one accepted
+        # while the query runs is not among them, and must not count as "ended".
+        asked = tuple(self.connections)
+        if not asked:
             return
         async with db.read() as session:
-            alive = await queries.existing_session_hashes(session, hashes)
-        for connection in tuple(self.connections):
+            alive = await queries.existing_session_hashes(
+                session, {connection.session_hash for connection in asked}
+            )
+        for connection in asked:
             if connection.session_hash not in alive:
                 connection.close(SESSION_ENDED)
 
@@ -196,7 +231,7 @@ def init_live(app: Quart, broker: Broker | None = None) -> None:
     from vibechat.live.socket import bp
 
     app.register_blueprint(bp)
-    compression.configure(app.config["VIBECHAT_WS_COMPRESSION"])
+    protocol.configure(app.config["VIBECHAT_WS_COMPRESSION"])
 
     @app.before_serving
     async def start_live() -> None:
@@ -204,7 +239,11 @@ def init_live(app: Quart, broker: Broker | None = None) -> None:
         redis_url = app.config.get("VIBECHAT_REDIS_URL")
         if chosen is None and redis_url:
             chosen = RedisBroker(redis_url)
-        live = app.extensions["live"] = Live(chosen or LocalBroker())
+        live = app.extensions["live"] = Live(
+            chosen or LocalBroker(),
+            max_per_session=app.config["VIBECHAT_WS_PER_SESSION"],
+            max_per_person=app.config["VIBECHAT_WS_PER_PERSON"],
+        )
         live.check_sessions_regularly(app)
         if isinstance(live.broker, RedisBroker):
             live.broker.on_resubscribed = live.reconnect_everyone

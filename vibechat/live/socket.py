@@ -24,7 +24,7 @@ from datetime import datetime
 from quart import Blueprint, abort, current_app, g, websocket
 
 from vibechat import metrics, queries
-from vibechat.live import RECONNECT, SESSION_ENDED, events
+from vibechat.live import RECONNECT, SESSION_ENDED, TOO_MANY_SOCKETS, events
 from vibechat.live.frames import chat_topic, open_envelope, user_topic
 from vibechat.models import utcnow
 from vibechat.rate_limits import rate_limits
@@ -48,7 +48,6 @@ class Connection:
         user,
         session_hash: str,
         session_expires_at: datetime,
-        chat_ids: set[int],
         queue_size: int,
     ):
         self.live = live
@@ -56,7 +55,9 @@ class Connection:
         self.session_hash = session_hash
         self.session_expires_at = session_expires_at
         self.key = str(next(_connection_ids))  # for the per-connection frame limit
-        self.chat_ids = set(chat_ids)
+        self.chat_ids: set[int] = set()  # the chats whose topics this socket follows
+        # Between listen() and follow(): chats a join or leave was heard for.
+        self.heard: set[int] | None = None
         self.queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
         self.closing = asyncio.Event()
         self.close_code = SLOW_CLIENT
@@ -87,6 +88,8 @@ class Connection:
             self.join(control["join"])
         if "leave" in control:
             self.leave(control["leave"])
+        if self.heard is not None:
+            self.heard.update(control[key] for key in ("join", "leave") if key in control)
         if control.get("revoke") == self.session_hash:
             # This browser logged out: its open sockets end with it.
             self.close(SESSION_ENDED)
@@ -96,10 +99,22 @@ class Connection:
             self.close_code = code
             self.closing.set()
 
-    def subscribe_all(self) -> None:
+    def listen(self) -> None:
+        """Follow this person's topic; call before asking which chats are theirs.
+
+        A chat joined or left while that question runs is heard of here, and what is
+        heard wins over the answer: it was published after its commit, so it is as new
+        as the answer or newer. (Asking first, as this once did, lost a chat joined in
+        that moment until the page reconnected.)"""
+        self.heard = set()
         self.live.broker.subscribe(user_topic(self.user.id), self.deliver)
-        for chat_id in self.chat_ids:
-            self.live.broker.subscribe(chat_topic(chat_id), self.deliver)
+
+    def follow(self, chat_ids) -> None:
+        """Follow these chats (the person's, as the database answered after listen())."""
+        for chat_id in chat_ids:
+            if chat_id not in self.heard:
+                self.join(chat_id)
+        self.heard = None
 
     def unsubscribe_all(self) -> None:
         self.live.broker.unsubscribe(user_topic(self.user.id), self.deliver)
@@ -197,23 +212,30 @@ async def socket():
     if websocket.headers.get("Origin") is None or not is_same_origin(websocket):
         abort(403)
     live = current_app.extensions["live"]
-    # A short read, closed before we start waiting: no session is held while the
-    # socket is open.
-    async with current_app.extensions["db"].read() as session:
-        chat_ids = set(await queries.chat_ids_of(session, g.user.id))
     connection = Connection(
         live,
         g.user,
         g.session_token_hash,
         g.session_expires_at,
-        chat_ids,
         current_app.config["VIBECHAT_WS_QUEUE"],
     )
-    # Subscribe before accepting: anything committed after the page's catch-up
-    # request starts is then certain to arrive live.
-    connection.subscribe_all()
+    refused = live.admit(connection)
+    if refused:
+        # Accepted only to say why in a close code the page understands (a refused
+        # handshake reaches a browser as a bare 1006, which it would retry for ever).
+        metrics.SOCKETS_REFUSED.labels(refused).inc()
+        log.warning("socket refused: too many open for this %s", refused)
+        await websocket.accept()
+        await websocket.close(TOO_MANY_SOCKETS, f"too many sockets for this {refused}")
+        return
     counted = False
     try:
+        # Subscribe before accepting: anything committed after the page's catch-up
+        # request starts is then certain to arrive live. The read is short and closed
+        # before we start waiting: no database session is held while the socket is open.
+        connection.listen()
+        async with current_app.extensions["db"].read() as session:
+            connection.follow(await queries.chat_ids_of(session, g.user.id))
         await websocket.accept()
         counted = True
         metrics.OPEN_SOCKETS.inc()
