@@ -289,15 +289,29 @@
   })
   // The extension reconnects by itself after 1006, 1011, 1012 and 1013. A server or
   // proxy going away may also say 1000 or 1001: reconnect then too, with backoff.
+  // 1008 says this session ended; the page asks the server first, because a page that
+  // wrongly gives up stops being live without a word. 4429: too many pages open.
   var closes = 0
+  function reconnectLater (wrapper) {
+    closes = Math.min(closes + 1, 6)
+    setTimeout(function () { wrapper.reconnect() }, Math.random() * 1000 * Math.pow(2, closes - 1))
+  }
   body.addEventListener('htmx:wsClose', function (event) {
     socket = null
-    say(gone ? 'Disconnected.' : 'Offline. Reconnecting… You can keep writing; messages are sent when the connection is back.', false)
     var code = event.detail.event && event.detail.event.code
     var wrapper = event.detail.socketWrapper
-    if ((code === 1000 || code === 1001) && wrapper && body.isConnected) {
-      closes = Math.min(closes + 1, 6)
-      setTimeout(function () { wrapper.reconnect() }, Math.random() * 1000 * Math.pow(2, closes - 1))
+    if (code === 4429) {
+      say('Not live: too many pages are open for your account. Close some, then reload this one.', false)
+      return
+    }
+    say(gone ? 'Disconnected.' : 'Offline. Reconnecting… You can keep writing; messages are sent when the connection is back.', false)
+    if (!wrapper || !body.isConnected) return
+    if (code === 1000 || code === 1001) reconnectLater(wrapper)
+    if (code === 1008) {
+      fetch('/session', { credentials: 'same-origin', redirect: 'manual' }).then(function (response) {
+        if (response.status === 204) reconnectLater(wrapper)
+        else say('Signed out. Sign in again to see new messages.', false)
+      }, function () { reconnectLater(wrapper) })
     }
   })
   window.addEventListener('online', function () { flush() })

@@ -141,6 +141,7 @@ EXPECTED: dict[tuple[str, str], Route] = {
         (303, "/chats"), (303, "/chats"), form={"username": "{me}", "password": PASSWORD}
     ),
     ("POST", "/logout"): route(TO_LOGIN, (303, "/login")),
+    ("GET", "/session"): route(LOGIN_NEXT, 204),
     ("GET", "/account/password"): route(LOGIN_NEXT, 200),
     ("POST", "/account/password"): route(
         TO_LOGIN,

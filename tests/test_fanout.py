@@ -61,7 +61,6 @@ def new_connection(broker: LocalBroker | None = None, queue_size: int = 100) -> 
         SimpleNamespace(id=7, display_name="Alice Liddell"),
         "h7",
         utcnow() + timedelta(days=1),
-        {3},
         queue_size,
     )
 
@@ -163,7 +162,8 @@ async def test_an_envelope_is_opened_once_and_every_connection_queues_the_same_s
     broker = LocalBroker()
     connections = [new_connection(broker) for _ in range(3)]
     for connection in connections:
-        connection.subscribe_all()
+        connection.listen()
+        connection.follow({3})
     await broker.publish(chat_topic(3), data)
     assert all(connection.queue.get_nowait() is opened for connection in connections)
 
@@ -231,7 +231,8 @@ async def test_a_lone_frame_goes_out_as_it_is_and_what_piles_up_meanwhile_goes_o
 ):
     broker = LocalBroker()
     connection = new_connection(broker)
-    connection.subscribe_all()
+    connection.listen()
+    connection.follow({3})
     async with sending(connection, monkeypatch) as wire:
         wire.open.clear()
         await broker.publish(chat_topic(3), seal(frame(0)))

@@ -18,8 +18,8 @@ from quart.testing.connections import WebsocketDisconnectError, WebsocketRespons
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from tests.conftest import app_config, create_chat, send, sign_in_again, user_id
-from vibechat import create_app
-from vibechat.live import presence
+from vibechat import create_app, metrics, queries
+from vibechat.live import TOO_MANY_SOCKETS, presence
 from vibechat.live.broker import LocalBroker, RecordingBroker
 from vibechat.live.frames import chat_topic, open_envelope, seal, user_topic
 from vibechat.live.socket import MAX_CLIENT_FRAME, SLOW_CLIENT, Connection
@@ -657,10 +657,11 @@ async def test_delivering_beyond_a_full_queue_marks_the_connection_and_never_blo
     broker = LocalBroker()
     live_state = SimpleNamespace(broker=broker)
     later = utcnow() + timedelta(days=1)
-    slow = Connection(live_state, SimpleNamespace(id=7), "h7", later, {3}, queue_size=2)
-    roomy = Connection(live_state, SimpleNamespace(id=8), "h8", later, {3}, queue_size=50)
-    slow.subscribe_all()
-    roomy.subscribe_all()
+    slow = Connection(live_state, SimpleNamespace(id=7), "h7", later, queue_size=2)
+    roomy = Connection(live_state, SimpleNamespace(id=8), "h8", later, queue_size=50)
+    for connection in (slow, roomy):
+        connection.listen()
+        connection.follow({3})
     assert slow.deliver(frame_bytes(0)) is None
     assert not slow.closing.is_set()
     for n in range(1, 20):
@@ -694,3 +695,124 @@ async def test_a_socket_that_falls_behind_is_closed_with_1013_and_nobody_else_wa
         presence = await bob_ws.latest(alice_presence)
         while presence.text() != "offline":
             presence = (await bob_ws.until(alice_presence)).top(alice_presence)
+
+
+# -- how many sockets, and races while one opens ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "app_settings", [{"VIBECHAT_WS_PER_SESSION": 2, "VIBECHAT_WS_PER_PERSON": 3}]
+)
+async def test_sockets_beyond_the_caps_close_with_4429_and_subscribe_nothing(
+    alice, people, watercooler, db, broker, app_settings
+):
+    assert TOO_MANY_SOCKETS == 4429
+    alice_id = await user_id(db, "alice")
+    refused = metrics.SOCKETS_REFUSED
+    before = {cap: refused.labels(cap)._value.get() for cap in ("session", "person")}
+    other_browser = await sign_in_again(people, "alice")
+    async with live(alice.client), live(alice.client):
+        published = len(broker.published)
+        async with live(alice.client) as third:  # a third tab of the same session
+            assert await close_code(third, within=REFUSAL_TIMEOUT) == TOO_MANY_SOCKETS
+        assert broker.subscriber_count(user_topic(alice_id)) == 2
+        assert broker.subscriber_count(chat_topic(watercooler)) == 2
+        assert len(broker.published) == published, "no presence for a refused socket"
+        async with live(other_browser.client) as another:  # the person's third: admitted
+            async with live(other_browser.client) as fourth:
+                assert await close_code(fourth, within=REFUSAL_TIMEOUT) == TOO_MANY_SOCKETS
+            await send(alice, watercooler, "the third is live")
+            await another.until(f"#msg-{watercooler}-1")
+    # Closed ones free their place.
+    async with live(alice.client), live(alice.client), live(other_browser.client) as third:
+        await send(alice, watercooler, "so is the next one")
+        await third.until(f"#msg-{watercooler}-2")
+    assert refused.labels("session")._value.get() == before["session"] + 1
+    assert refused.labels("person")._value.get() == before["person"] + 1
+
+
+async def held_on_first_call(monkeypatch, module, name: str):
+    """Replace module.name so that its first call answers, then waits until released:
+    the moment between a query's answer and the code that uses it, held open."""
+    real = getattr(module, name)
+    answered, release = asyncio.Event(), asyncio.Event()
+
+    async def held(*args, **kwargs):
+        result = await real(*args, **kwargs)
+        if not answered.is_set():
+            answered.set()
+            await release.wait()
+        return result
+
+    monkeypatch.setattr(module, name, held)
+    return answered, release
+
+
+async def test_the_session_check_leaves_alone_a_socket_that_opened_while_it_asked(
+    alice, bob, watercooler, app, monkeypatch
+):
+    """Seen in a town hall: the socket accepted while the 30-second check's query ran was
+    closed with 1008 although its session was alive (it was not among those asked)."""
+    answered, release = await held_on_first_call(monkeypatch, queries, "existing_session_hashes")
+    live_state = app.extensions["live"]
+    async with live(alice.client):
+        check = asyncio.create_task(live_state.close_ended_sessions(app.extensions["db"]))
+        await asyncio.wait_for(answered.wait(), RECEIVE_TIMEOUT)
+        async with live(bob.client) as bob_ws:
+            release.set()
+            await asyncio.wait_for(check, RECEIVE_TIMEOUT)
+            assert [c.close_code for c in live_state.connections if c.closing.is_set()] == []
+            await send(alice, watercooler, "still live")
+            await bob_ws.until(f"#msg-{watercooler}-1")
+
+
+async def test_a_chat_joined_while_a_socket_opens_is_followed_by_it(alice, bob, monkeypatch):
+    """The socket asks which chats are its person's; a chat they join while it asks (the
+    answer does not have it) must still reach the socket."""
+    answered, release = await held_on_first_call(monkeypatch, queries, "chat_ids_of")
+    opened: asyncio.Queue[Socket] = asyncio.Queue()
+    done = asyncio.Event()
+
+    async def bobs_page() -> None:
+        async with live(bob.client) as bob_ws:
+            opened.put_nowait(bob_ws)
+            await done.wait()
+
+    page = asyncio.create_task(bobs_page())
+    try:
+        await asyncio.wait_for(answered.wait(), RECEIVE_TIMEOUT)
+        plans = await create_chat(alice, "Plans", "bob")
+        release.set()
+        bob_ws = await asyncio.wait_for(opened.get(), RECEIVE_TIMEOUT)
+        await bob_ws.until(f"li#chat-{plans}")
+        await send(alice, plans, "the first message in plans")
+        await bob_ws.until(f"#msg-{plans}-1")
+    finally:
+        done.set()
+        await page
+
+
+async def test_a_chat_left_while_a_socket_opens_is_not_followed_by_it(
+    alice, bob, watercooler, monkeypatch
+):
+    """The other way round: the answer still has a chat its person has just left."""
+    answered, release = await held_on_first_call(monkeypatch, queries, "chat_ids_of")
+    opened: asyncio.Queue[Socket] = asyncio.Queue()
+    done = asyncio.Event()
+
+    async def bobs_page() -> None:
+        async with live(bob.client) as bob_ws:
+            opened.put_nowait(bob_ws)
+            await done.wait()
+
+    page = asyncio.create_task(bobs_page())
+    try:
+        await asyncio.wait_for(answered.wait(), RECEIVE_TIMEOUT)
+        assert (await bob.post(f"/chats/{watercooler}/leave")).status_code == 303
+        release.set()
+        bob_ws = await asyncio.wait_for(opened.get(), RECEIVE_TIMEOUT)
+        await send(alice, watercooler, "bob has gone")
+        await bob_ws.quiet(f"#msg-{watercooler}-1")
+    finally:
+        done.set()
+        await page

@@ -136,6 +136,13 @@ async def _login_again(values: dict[str, str], failure: str, status: int, header
     return body, status, headers or {}
 
 
+@bp.get("/session")
+@require_user
+async def session_alive():
+    """204 while this browser is signed in (a page asks when its socket closes with 1008)."""
+    return "", 204
+
+
 @bp.post("/logout")
 async def logout():
     """End this session on the server, not only in this browser."""

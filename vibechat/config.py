@@ -31,7 +31,7 @@ def _log_format(value: str) -> str:
 
 
 def _ws_compression(value: str) -> str:
-    from vibechat.live.compression import MODES
+    from vibechat.live.protocol import MODES
 
     if value not in MODES:
         raise ValueError(f"expected one of {', '.join(MODES)}, got {value!r}")
@@ -214,6 +214,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Frames a socket may have waiting; a client that falls further behind is"
         " disconnected (it reconnects and catches up).",
         int,
+    ),
+    Setting(
+        "VIBECHAT_WS_PER_SESSION",
+        20,
+        "Sockets one browser session may hold open in one process (one per tab); the next"
+        " is closed at once with code 4429 and its page says why.",
+        _positive,
+    ),
+    Setting(
+        "VIBECHAT_WS_PER_PERSON",
+        50,
+        "Sockets one person may hold open in one process, over all their sessions"
+        " (browsers, phones); the next is closed at once with code 4429.",
+        _positive,
     ),
     Setting(
         "VIBECHAT_WS_COMPRESSION",

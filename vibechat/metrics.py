@@ -64,6 +64,12 @@ SLOW_CONSUMERS_DROPPED = Counter(
     "vibechat_slow_consumers_dropped",
     "Sockets closed (1013) because their queue overflowed; each page reconnects.",
 )
+SOCKETS_REFUSED = Counter(
+    "vibechat_sockets_refused",
+    "Sockets closed at once (4429) because their session or person had too many open"
+    " in this process, by which cap (session, person).",
+    ["cap"],
+)
 RATE_LIMIT_REFUSALS = Counter(
     "vibechat_rate_limit_refusals",
     "Tries refused by a rate limit, by limit.",
