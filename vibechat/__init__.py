@@ -19,6 +19,7 @@ from vibechat.config import (
 from vibechat.db import Database
 from vibechat.errors import register_error_handlers
 from vibechat.headers import add_security_headers
+from vibechat.http1 import refuse_ambiguous_length
 from vibechat.live import init_live
 from vibechat.message_cache import init_message_cache
 from vibechat.proxy import behind_proxies
@@ -92,6 +93,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         # The client's address and scheme as the trusted proxies saw them (hypercorn's
         # middleware): rate limits count people, not the proxy; HTTPS is known.
         app.asgi_app = behind_proxies(app.asgi_app, settings["VIBECHAT_PROXY_HOPS"])
+    app.asgi_app = refuse_ambiguous_length(app.asgi_app)  # outermost: before anything reads
     return app
 
 
