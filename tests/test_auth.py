@@ -113,6 +113,8 @@ async def test_wrong_credentials_get_one_generic_401(people, alice, db, username
     await person.refresh_token("/login")
     response = await person.post("/login", {"username": username, "password": password})
     assert response.status_code == 401
+    # RFC 9110 15.5.2: a 401 names a challenge; this one asks for the form, not a dialog.
+    assert response.headers["WWW-Authenticate"] == 'Form realm="vibechat"'
     page = html(await response.get_data())
     assert page.css_first("[role=alert]").text() == (
         "That username and password do not match an account."

@@ -373,6 +373,8 @@ def test_login_with_wrong_password_is_401_with_one_message(new_context):
     assert response.request.method == "POST"
     assert response.request.redirected_from is None
     assert response.status == 401
+    # A challenge Chromium does not know: no password dialog, the page shows as it is.
+    assert response.headers["www-authenticate"] == 'Form realm="vibechat"'
     assert_no_scripts(page)
     expect(page.get_by_role("alert")).to_have_text(
         "That username and password do not match an account.", timeout=TIMEOUT

@@ -1,4 +1,5 @@
-"""Security headers on every response: a strict CSP and the usual companions.
+"""Security headers on every response: a strict CSP and the usual companions (and the
+challenge every 401 must carry).
 
 The pages hold no inline script, no inline style and no style attribute, and htmx is
 configured not to eval (base.html), so the policy needs neither 'unsafe-inline' nor
@@ -28,6 +29,10 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 HSTS = "max-age=31536000"  # a year; no includeSubDomains: other hosts are not ours to bind
+# RFC 9110 15.5.2: a 401 carries at least one challenge. Signing in here is a form, and
+# no registered scheme says so; "Form" is what form-based sites send, and no browser
+# answers a scheme it does not know with a password dialog: the page shows as it is.
+SIGN_IN_CHALLENGE = 'Form realm="vibechat"'
 
 
 def content_security_policy() -> str:
@@ -61,4 +66,6 @@ async def add_security_headers(response):
     headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", HSTS)
+    if response.status_code == 401:
+        headers.setdefault("WWW-Authenticate", SIGN_IN_CHALLENGE)
     return response
