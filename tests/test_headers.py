@@ -33,6 +33,26 @@ def parse_csp(header: str) -> dict[str, list[str]]:
     return directives
 
 
+DOCUMENT_ONLY = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "Permissions-Policy",
+    "Cross-Origin-Opener-Policy",
+)
+SUBRESOURCES = ("stylesheet", "vendored script", "own script", "mine stylesheet")
+
+
+def assert_subresource_headers(response) -> None:
+    """A stylesheet or script: what protects it, without what only a document reads."""
+    headers = response.headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in headers
+    present = [name for name in DOCUMENT_ONLY if name in headers]
+    assert not present, f"document-only headers on a {response.mimetype} response: {present}"
+
+
 def assert_security_headers(response, *, https: bool = False) -> None:
     headers = response.headers
     csp = headers["Content-Security-Policy"]
@@ -47,6 +67,8 @@ def assert_security_headers(response, *, https: bool = False) -> None:
     assert "camera=()" in headers["Permissions-Policy"]
     assert "microphone=()" in headers["Permissions-Policy"]
     assert "geolocation=()" in headers["Permissions-Policy"]
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
     if https:
         assert headers["Strict-Transport-Security"] == "max-age=31536000"
     else:
@@ -86,6 +108,7 @@ async def responses(people, alice, bob, app):
         "too large (413)": await alice.post("/chats", {"title": "x" * 70_000}),
         "stylesheet": await alice.get(css.attributes["href"]),
         "vendored script": await alice.get("/static/vendor/htmx-2.0.11.min.js"),
+        "own script": await alice.get("/static/app.js"),
         "mine stylesheet": await alice.get("/style/mine-1.css"),
         "healthz": await anonymous.get("/healthz"),
         "readyz": await anonymous.get("/readyz"),
@@ -101,7 +124,10 @@ async def test_every_kind_of_response_carries_the_security_headers(responses):
     assert statuses["stylesheet"] == 200
     for name, response in responses.items():
         try:
-            assert_security_headers(response)
+            if name in SUBRESOURCES:
+                assert_subresource_headers(response)
+            else:
+                assert_security_headers(response)
         except (AssertionError, KeyError) as error:
             raise AssertionError(f"{name}: {error!r}") from error
 
