@@ -289,8 +289,8 @@
   })
   // The extension reconnects by itself after 1006, 1011, 1012 and 1013. A server or
   // proxy going away may also say 1000 or 1001: reconnect then too, with backoff.
-  // 1008 says this session ended; the page asks the server first, because a page that
-  // wrongly gives up stops being live without a word. 4429: too many pages open.
+  // 1008 says this session ended: ask first, for a page that gives up wrongly stops
+  // being live without a word. 4429: too many pages open, reconnecting would not help.
   var closes = 0
   function reconnectLater (wrapper) {
     closes = Math.min(closes + 1, 6)
@@ -300,15 +300,12 @@
     socket = null
     var code = event.detail.event && event.detail.event.code
     var wrapper = event.detail.socketWrapper
-    if (code === 4429) {
-      say('Not live: too many pages are open for your account. Close some, then reload this one.', false)
-      return
-    }
-    say(gone ? 'Disconnected.' : 'Offline. Reconnecting… You can keep writing; messages are sent when the connection is back.', false)
+    say(code === 4429 ? 'Not live: too many pages are open. Close some, then reload.'
+      : gone ? 'Disconnected.' : 'Offline. Reconnecting… You can keep writing; messages are sent when the connection is back.', false)
     if (!wrapper || !body.isConnected) return
     if (code === 1000 || code === 1001) reconnectLater(wrapper)
     if (code === 1008) {
-      fetch('/session', { credentials: 'same-origin', redirect: 'manual' }).then(function (response) {
+      fetch('/session', { redirect: 'manual' }).then(function (response) {
         if (response.status === 204) reconnectLater(wrapper)
         else say('Signed out. Sign in again to see new messages.', false)
       }, function () { reconnectLater(wrapper) })

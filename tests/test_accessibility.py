@@ -9,6 +9,8 @@
   skip link moves focus to main; buttons and standalone links are at least 24 px;
 - someone with only a keyboard registers, starts a group chat and sends a message, and
   every element they land on shows a focus ring;
+- two more engines, IBM Equal Access (its WCAG 2.2 rule set) and HTML_CodeSniffer
+  (WCAG 2 AA), report no violation and no error on any page;
 - the message list is a polite live log; loading earlier messages keeps the reading
   position, moves focus to the next "Earlier messages" link (or to the list) and does
   not leave the log silent.
@@ -600,5 +602,58 @@ def test_loading_earlier_messages_keeps_the_reading_place(contexts, world):
                 f"message {first} moved from {before:.0f} to {after:.0f} px on screen"
             )
             first = expected_first
+    finally:
+        page.close()
+
+
+# -- two more engines: IBM Equal Access and HTML_CodeSniffer ------------------------------
+
+IBM_ACE = PROJECT_ROOT / "tools" / "node_modules" / "accessibility-checker-engine" / "ace.js"
+HTMLCS = PROJECT_ROOT / "tools" / "node_modules" / "html_codesniffer" / "build" / "HTMLCS.js"
+
+
+@pytest.fixture(scope="session")
+def second_engines() -> tuple[str, str]:
+    for path in (IBM_ACE, HTMLCS):
+        if not path.exists():
+            skip_or_fail(f"no {path.name} at {path}; install it with `npm ci --prefix tools`")
+    return IBM_ACE.read_text(), HTMLCS.read_text()
+
+
+def ibm_violations(page: Page, source: str) -> list[str]:
+    """IBM Equal Access (WCAG 2.2 A and AA rule set): every result it calls a violation."""
+    if page.evaluate("typeof window.ace") == "undefined":
+        page.evaluate(source)
+    return page.evaluate(
+        """async () => {
+          const report = await new ace.Checker().check(document, ['WCAG_2_2'])
+          return report.results
+            .filter(r => r.value[0] === 'VIOLATION' && r.value[1] === 'FAIL')
+            .map(r => `${r.ruleId} ${r.reasonId}: ${r.message} at ${r.path.dom}`)
+        }"""
+    )
+
+
+def htmlcs_errors(page: Page, source: str) -> list[str]:
+    """HTML_CodeSniffer, WCAG 2 AA: its errors (warnings and notices ask a person to look)."""
+    if page.evaluate("typeof window.HTMLCS") == "undefined":
+        page.evaluate(source)
+    return page.evaluate(
+        """() => new Promise(done => HTMLCS.process('WCAG2AA', document, () => done(
+          HTMLCS.getMessages().filter(m => m.type === HTMLCS.ERROR)
+            .map(m => `${m.code}: ${m.msg} at <${m.element.nodeName.toLowerCase()}`
+                      + ` name=${m.element.getAttribute('name')}>`))))"""
+    )
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_ibm_equal_access_and_html_codesniffer_find_nothing(
+    contexts, world, second_engines, name
+):
+    ibm_source, htmlcs_source = second_engines
+    page = open_page(contexts, world, LOOKS[-1], name)
+    try:
+        found = ibm_violations(page, ibm_source) + htmlcs_errors(page, htmlcs_source)
+        assert not found, f"{name} ({page.url}):\n" + "\n".join(found)
     finally:
         page.close()

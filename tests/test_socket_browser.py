@@ -1,0 +1,132 @@
+"""Real Chromium: what the page does when its socket is closed with a code that says
+"do not simply reconnect": 1008 (session ended) and 4429 (too many sockets).
+
+The wrong 1008 is produced by Playwright's WebSocket routing: the page's socket goes
+through the test, which forwards everything to the real server and then closes the
+page's side with 1008 while the session is alive, as the session check once did.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import WebSocketRoute, expect
+
+from tests import test_live_browser
+from tests.browser_server import RestartableServer, ServerFailed, restartable_server
+from tests.test_live_browser import (
+    RECONNECT_TIMEOUT,
+    assert_clean_consoles,
+    connection_state,
+    create_group_chat,
+    expect_live,
+    messages_with,
+    open_chat,
+    open_page,
+    post_form,
+    register,
+    say,
+    unique,
+)
+
+pytestmark = pytest.mark.browser
+
+# The fixtures the helpers above are made for (pytest finds fixtures by module name).
+browser_context_args = test_live_browser.browser_context_args
+consoles = test_live_browser.consoles
+
+QUIET_MS = 3_000  # longer than the first reconnection delays (up to 1 s, then 2 s)
+
+
+def _serve(instance, settings=None) -> Iterator[RestartableServer]:
+    try:
+        with restartable_server(instance, settings=settings) as server:
+            yield server
+    except ServerFailed as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def server(chromium_executable, tmp_path_factory) -> Iterator[RestartableServer]:
+    yield from _serve(tmp_path_factory.mktemp("socket-browser"))
+
+
+@pytest.fixture(scope="module")
+def one_socket_server(chromium_executable, tmp_path_factory) -> Iterator[RestartableServer]:
+    yield from _serve(
+        tmp_path_factory.mktemp("one-socket"), settings={"VIBECHAT_WS_PER_SESSION": "1"}
+    )
+
+
+def sockets_opened(page) -> list:
+    opened = []
+    page.on("websocket", lambda socket: opened.append(socket))
+    return opened
+
+
+def test_a_wrong_1008_makes_the_page_ask_and_reconnect_while_signed_in(
+    new_context, consoles, server
+):
+    alice = open_page(new_context, consoles, server.url, "alice")
+    bob = open_page(new_context, consoles, server.url, "bob")
+    alice_name, bob_name = unique("alice"), unique("bob")
+    register(alice, alice_name, "Alice")
+    register(bob, bob_name, "Bob")
+    chat_id = create_group_chat(alice, "Routed", bob_name)
+
+    routes: list[WebSocketRoute] = []
+
+    def through_the_test(route: WebSocketRoute) -> None:
+        route.connect_to_server()  # forwards both ways until the test closes it
+        routes.append(route)
+
+    alice.route_web_socket(re.compile(r"/ws$"), through_the_test)
+    asked = []
+    alice.on("request", lambda request: asked.append(request.url))
+    open_chat(alice, chat_id)
+    open_chat(bob, chat_id)
+    assert len(routes) == 1
+
+    routes[0].close(code=1008, reason="session ended")
+    expect_live(alice, timeout=RECONNECT_TIMEOUT)
+    assert len(routes) == 2, "the page did not open a new socket"
+    assert [url for url in asked if url.endswith("/session")] == [f"{server.url}/session"]
+    say(bob, "still reaching alice")
+    expect(messages_with(alice, "still reaching alice")).to_have_count(1)
+    assert_clean_consoles(consoles)
+
+
+def test_a_true_1008_says_signed_out_and_stops(new_context, consoles, server):
+    alice = open_page(new_context, consoles, server.url, "alice")
+    register(alice, unique("alice"), "Alice")
+    chat_id = create_group_chat(alice, "Leaving soon", "")
+    opened = sockets_opened(alice)
+    open_chat(alice, chat_id)
+    # Log out outside the page (same cookies): the server closes the page's socket (1008).
+    post_form(alice, "/logout", {})
+    expect(connection_state(alice)).to_have_text("Signed out. Sign in again to see new messages.")
+    expect(connection_state(alice)).to_have_attribute("data-live", "false")
+    alice.wait_for_timeout(QUIET_MS)
+    assert len(opened) == 1, "a signed-out page must not keep reconnecting"
+    assert_clean_consoles(consoles)
+
+
+def test_a_page_beyond_the_socket_cap_says_so_and_does_not_retry(
+    new_context, consoles, one_socket_server
+):
+    first = open_page(new_context, consoles, one_socket_server.url, "first tab")
+    register(first, unique("alice"), "Alice")
+    chat_id = create_group_chat(first, "Many tabs", "")
+    open_chat(first, chat_id)
+    second = first.context.new_page()  # another tab of the same browser: same session
+    opened = sockets_opened(second)
+    second.goto(f"/chats/{chat_id}")
+    expect(connection_state(second)).to_have_text(
+        "Not live: too many pages are open. Close some, then reload."
+    )
+    second.wait_for_timeout(QUIET_MS)
+    assert len(opened) == 1, "a page refused for too many sockets must not retry by itself"
+    expect_live(first)  # the tab that was there first is untouched
+    assert_clean_consoles(consoles)
