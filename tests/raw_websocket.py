@@ -39,9 +39,9 @@ def frame(
     key = os.urandom(4)
     # XOR with the key repeated: one big-integer operation, fast enough for megabytes.
     stream = (key * (length // 4 + 1))[:length]
-    masked_payload = (
-        int.from_bytes(payload, "big") ^ int.from_bytes(stream, "big")
-    ).to_bytes(length, "big")
+    masked_payload = (int.from_bytes(payload, "big") ^ int.from_bytes(stream, "big")).to_bytes(
+        length, "big"
+    )
     return head + key + masked_payload
 
 

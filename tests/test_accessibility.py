@@ -647,9 +647,7 @@ def htmlcs_errors(page: Page, source: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", list(PAGES))
-def test_ibm_equal_access_and_html_codesniffer_find_nothing(
-    contexts, world, second_engines, name
-):
+def test_ibm_equal_access_and_html_codesniffer_find_nothing(contexts, world, second_engines, name):
     ibm_source, htmlcs_source = second_engines
     page = open_page(contexts, world, LOOKS[-1], name)
     try:

@@ -61,8 +61,7 @@ async def test_a_request_with_both_lengths_gets_400_and_nothing_after_it_is_read
 async def test_requests_with_one_length_each_are_still_answered_in_turn(server):
     counted = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
     chunked = (
-        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
     )
     statuses, closed = await exchange(server, counted + chunked + SMUGGLED)
     assert statuses == [200, 200, 404]

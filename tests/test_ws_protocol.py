@@ -145,8 +145,7 @@ async def test_deflate_bombs_on_several_sockets_close_with_1009_and_cost_no_memo
         chat_id = await new_chat(alice, bob)
         async with bob.socket() as watching:
             sockets = [
-                await open_raw_socket(server.url, p.cookie_header(), DEFLATE_OFFER)
-                for p in people
+                await open_raw_socket(server.url, p.cookie_header(), DEFLATE_OFFER) for p in people
             ]
             try:
                 reset_peak_memory(server)

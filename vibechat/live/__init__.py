@@ -39,9 +39,7 @@ SOCKETS_CLOSE_WITHIN = 3.0  # seconds a stopping process waits for close frames 
 class Live:
     """What the socket handlers and the broadcasts share in one process."""
 
-    def __init__(
-        self, broker: Broker, max_per_session: int = 20, max_per_person: int = 50
-    ) -> None:
+    def __init__(self, broker: Broker, max_per_session: int = 20, max_per_person: int = 50) -> None:
         self.broker = broker
         self.max_per_session = max_per_session
         self.max_per_person = max_per_person
