@@ -78,9 +78,9 @@ def browser_context_args(playwright, device) -> dict:
     return dict(playwright.devices[device]) if device else {}
 
 
-def _serve(instance: Path) -> Iterator[RestartableServer]:
+def serve(instance: Path, settings: dict | None = None) -> Iterator[RestartableServer]:
     try:
-        with restartable_server(instance) as server:
+        with restartable_server(instance, settings=settings) as server:
             yield server
     except ServerFailed as error:
         pytest.fail(str(error), pytrace=False)
@@ -89,13 +89,13 @@ def _serve(instance: Path) -> Iterator[RestartableServer]:
 @pytest.fixture(scope="module")
 def server(chromium_executable, tmp_path_factory) -> Iterator[RestartableServer]:
     """One server for the tests that do not restart it."""
-    yield from _serve(tmp_path_factory.mktemp("live-browser-instance"))
+    yield from serve(tmp_path_factory.mktemp("live-browser-instance"))
 
 
 @pytest.fixture
 def own_server(chromium_executable, tmp_path) -> Iterator[RestartableServer]:
     """A server of the test's own, for the test that restarts it."""
-    yield from _serve(tmp_path / "instance")
+    yield from serve(tmp_path / "instance")
 
 
 # -- console watch ---------------------------------------------------------------------------

@@ -766,30 +766,43 @@ async def test_the_session_check_leaves_alone_a_socket_that_opened_while_it_aske
             await bob_ws.until(f"#msg-{watercooler}-1")
 
 
+@contextlib.asynccontextmanager
+async def opening_while(client, meanwhile):
+    """Open a socket for `client` while its question "which chats are mine?" is held
+    open after the answer, run `meanwhile()` in that moment, then let it finish; yield
+    the socket once accepted."""
+    opened: asyncio.Queue[Socket] = asyncio.Queue()
+    done = asyncio.Event()
+
+    async def page() -> None:
+        async with live(client) as ws:
+            opened.put_nowait(ws)
+            await done.wait()
+
+    task = asyncio.create_task(page())
+    try:
+        result = await meanwhile()
+        yield await asyncio.wait_for(opened.get(), RECEIVE_TIMEOUT), result
+    finally:
+        done.set()
+        await task
+
+
 async def test_a_chat_joined_while_a_socket_opens_is_followed_by_it(alice, bob, monkeypatch):
     """The socket asks which chats are its person's; a chat they join while it asks (the
     answer does not have it) must still reach the socket."""
     answered, release = await held_on_first_call(monkeypatch, queries, "chat_ids_of")
-    opened: asyncio.Queue[Socket] = asyncio.Queue()
-    done = asyncio.Event()
 
-    async def bobs_page() -> None:
-        async with live(bob.client) as bob_ws:
-            opened.put_nowait(bob_ws)
-            await done.wait()
-
-    page = asyncio.create_task(bobs_page())
-    try:
+    async def add_bob_to_a_new_chat() -> int:
         await asyncio.wait_for(answered.wait(), RECEIVE_TIMEOUT)
         plans = await create_chat(alice, "Plans", "bob")
         release.set()
-        bob_ws = await asyncio.wait_for(opened.get(), RECEIVE_TIMEOUT)
+        return plans
+
+    async with opening_while(bob.client, add_bob_to_a_new_chat) as (bob_ws, plans):
         await bob_ws.until(f"li#chat-{plans}")
         await send(alice, plans, "the first message in plans")
         await bob_ws.until(f"#msg-{plans}-1")
-    finally:
-        done.set()
-        await page
 
 
 async def test_a_chat_left_while_a_socket_opens_is_not_followed_by_it(
@@ -797,22 +810,12 @@ async def test_a_chat_left_while_a_socket_opens_is_not_followed_by_it(
 ):
     """The other way round: the answer still has a chat its person has just left."""
     answered, release = await held_on_first_call(monkeypatch, queries, "chat_ids_of")
-    opened: asyncio.Queue[Socket] = asyncio.Queue()
-    done = asyncio.Event()
 
-    async def bobs_page() -> None:
-        async with live(bob.client) as bob_ws:
-            opened.put_nowait(bob_ws)
-            await done.wait()
-
-    page = asyncio.create_task(bobs_page())
-    try:
+    async def bob_leaves() -> None:
         await asyncio.wait_for(answered.wait(), RECEIVE_TIMEOUT)
         assert (await bob.post(f"/chats/{watercooler}/leave")).status_code == 303
         release.set()
-        bob_ws = await asyncio.wait_for(opened.get(), RECEIVE_TIMEOUT)
+
+    async with opening_while(bob.client, bob_leaves) as (bob_ws, _):
         await send(alice, watercooler, "bob has gone")
         await bob_ws.quiet(f"#msg-{watercooler}-1")
-    finally:
-        done.set()
-        await page

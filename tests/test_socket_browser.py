@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import WebSocketRoute, expect
 
 from tests import test_live_browser
-from tests.browser_server import RestartableServer, ServerFailed, restartable_server
+from tests.browser_server import RestartableServer
 from tests.test_live_browser import (
     RECONNECT_TIMEOUT,
     assert_clean_consoles,
@@ -28,6 +28,7 @@ from tests.test_live_browser import (
     post_form,
     register,
     say,
+    serve,
     unique,
 )
 
@@ -40,22 +41,14 @@ consoles = test_live_browser.consoles
 QUIET_MS = 3_000  # longer than the first reconnection delays (up to 1 s, then 2 s)
 
 
-def _serve(instance, settings=None) -> Iterator[RestartableServer]:
-    try:
-        with restartable_server(instance, settings=settings) as server:
-            yield server
-    except ServerFailed as error:
-        pytest.fail(str(error), pytrace=False)
-
-
 @pytest.fixture(scope="module")
 def server(chromium_executable, tmp_path_factory) -> Iterator[RestartableServer]:
-    yield from _serve(tmp_path_factory.mktemp("socket-browser"))
+    yield from serve(tmp_path_factory.mktemp("socket-browser"))
 
 
 @pytest.fixture(scope="module")
 def one_socket_server(chromium_executable, tmp_path_factory) -> Iterator[RestartableServer]:
-    yield from _serve(
+    yield from serve(
         tmp_path_factory.mktemp("one-socket"), settings={"VIBECHAT_WS_PER_SESSION": "1"}
     )
 
