@@ -74,13 +74,13 @@ class BoundedDeflate(PerMessageDeflate):
         return self._counted(inflated)
 
     def frame_inbound_complete(self, proto, fin: bool) -> bytes | CloseReason | None:
-        compressible = self._inbound_is_compressible
         # The rest (the sync-flush tail) is at most what zlib still holds: the payload
         # above was consumed to the last byte, or the message had already failed.
         rest = super().frame_inbound_complete(proto, fin)
         if isinstance(rest, bytes):
             rest = self._counted(rest)
-        if fin and compressible:
+        # A control frame between fragments (fin, not compressible) ends no message.
+        if fin and self._inbound_is_compressible:
             self.inflated = 0
         return rest
 
