@@ -17,9 +17,9 @@ import zlib
 
 from bench.load import TOKEN
 from bench.population import PASSWORD
-from vibechat import create_app, schema
+from vibechat.app import create_app, schema
 from vibechat.live.broker import RecordingBroker
-from vibechat.live.frames import open_envelope
+from vibechat.live.envelope import open_envelope
 
 WORDS = [
     "the",

@@ -5,7 +5,7 @@ the database, the secret key and VIBECHAT_RATE_LIMITS=off.
 """
 
 from bench import probe
-from vibechat import create_app
+from vibechat.app import create_app
 
 app = create_app()
 probe.install(app)

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from tests.browser_server import free_port
-from vibechat.cli import HYPERCORN_CONFIG
+from vibechat.commands.cli import HYPERCORN_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 30

@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from vibechat.cli import HYPERCORN_CONFIG
+from vibechat.commands.cli import HYPERCORN_CONFIG
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -110,7 +110,7 @@ class RestartableServer:
     def migrate(self) -> None:
         self.instance.mkdir(parents=True, exist_ok=True)
         migrate = subprocess.run(
-            [sys.executable, "-m", "vibechat.cli", "migrate"],
+            [sys.executable, "-m", "vibechat.commands.cli", "migrate"],
             cwd=PROJECT_ROOT,
             env=self.env,
             capture_output=True,
@@ -142,7 +142,7 @@ class RestartableServer:
                     HYPERCORN_CONFIG,
                     "--bind",
                     f"127.0.0.1:{self.port}",
-                    "vibechat:create_app()",
+                    "vibechat.app:create_app()",
                 ],
                 cwd=PROJECT_ROOT,
                 env=self.env,

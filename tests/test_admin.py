@@ -31,9 +31,9 @@ from tests.conftest import (
 from tests.test_cli import run_cli
 from tests.test_live_protocol import close_code, live
 from tests.test_redis_broker import SHARED_REDIS
-from vibechat import create_app
-from vibechat.auth import LOGIN_FAILED
+from vibechat.app import create_app
 from vibechat.models import Session, User, utcnow
+from vibechat.views.auth import LOGIN_FAILED
 
 NEW_PASSWORD = "a brand new passphrase"
 PROMPT_TIMEOUT = 30  # seconds for the command to start and ask
@@ -163,7 +163,7 @@ def run_on_a_terminal(*args: str, typed: list[str], instance, database_url: str)
     env["VIBECHAT_DATABASE_URL"] = database_url
     # A session of its own has no controlling terminal, so getpass uses stdin: the pty.
     process = subprocess.Popen(
-        [sys.executable, "-m", "vibechat.cli", *args],
+        [sys.executable, "-m", "vibechat.commands.cli", *args],
         stdin=terminal,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -45,7 +45,7 @@ from tests.conftest import (
     snapshot,
     user_id,
 )
-from vibechat import create_app
+from vibechat.app import create_app
 from vibechat.models import Session, User
 from vibechat.web import MAX_ID
 

@@ -106,7 +106,7 @@ def test_without_a_database_or_on_postgresql_it_says_what_to_do(tmp_path):
     assert not (tmp_path / "b.sqlite3").exists()
     env = {**os.environ, "VIBECHAT_INSTANCE_PATH": str(tmp_path)}
     env["VIBECHAT_DATABASE_URL"] = "postgresql+asyncpg://postgres@127.0.0.1/test"
-    command = [sys.executable, "-m", "vibechat.cli", "backup", str(tmp_path / "b.sqlite3")]
+    command = [sys.executable, "-m", "vibechat.commands.cli", "backup", str(tmp_path / "b.sqlite3")]
     postgres = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert postgres.returncode == 1 and "pg_dump" in postgres.stderr
     assert not (tmp_path / "b.sqlite3").exists()

@@ -32,7 +32,7 @@ def run_cli(*args: str, instance, stdin: str = "", **settings: str) -> subproces
     env.pop("VIBECHAT_REDIS_URL", None)
     env.update(settings)
     return subprocess.run(
-        [sys.executable, "-m", "vibechat.cli", *args],
+        [sys.executable, "-m", "vibechat.commands.cli", *args],
         env=env,
         input=stdin,
         capture_output=True,
@@ -78,7 +78,7 @@ async def test_migrate_then_seed_gives_people_and_chats_to_try(tmp_path):
 def test_a_bad_setting_is_reported_plainly(tmp_path):
     env_instance = tmp_path
     result = subprocess.run(
-        [sys.executable, "-m", "vibechat.cli", "migrate"],
+        [sys.executable, "-m", "vibechat.commands.cli", "migrate"],
         env={
             **os.environ,
             "VIBECHAT_INSTANCE_PATH": str(env_instance),
@@ -111,7 +111,7 @@ def test_serve_starts_hypercorn_on_the_configured_port_without_the_venv_on_path(
         "VIBECHAT_PORT": str(port),
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "vibechat.cli", "serve"],
+        [sys.executable, "-m", "vibechat.commands.cli", "serve"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -134,7 +134,7 @@ def test_serve_starts_hypercorn_on_the_configured_port_without_the_venv_on_path(
 
 def test_serve_refuses_several_workers_without_redis(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "vibechat.cli", "serve"],
+        [sys.executable, "-m", "vibechat.commands.cli", "serve"],
         env={
             **{k: v for k, v in os.environ.items() if not k.startswith("VIBECHAT_")},
             "VIBECHAT_INSTANCE_PATH": str(tmp_path),
@@ -156,7 +156,7 @@ async def test_copy_to_moves_a_sqlite_install_to_postgresql(tmp_path, postgres_u
     from sqlalchemy import func
 
     from tests.conftest import People, app_config, create_chat, send
-    from vibechat import create_app, schema
+    from vibechat.app import create_app, schema
     from vibechat.models import Base, Message
 
     assert run_cli("migrate", instance=tmp_path).returncode == 0

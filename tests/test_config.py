@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from vibechat import create_app
+from vibechat.app import create_app
 from vibechat.config import SETTINGS, ConfigError, database_url, load_settings, secret_key
 
 

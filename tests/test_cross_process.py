@@ -202,7 +202,7 @@ def two_worker_server(tmp_path, redis_for_the_module):
         VIBECHAT_RATE_LIMITS="off",
         VIBECHAT_METRICS="on",
     )
-    cli = [sys.executable, "-m", "vibechat.cli"]
+    cli = [sys.executable, "-m", "vibechat.commands.cli"]
     subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True, timeout=60)
     server = subprocess.Popen([*cli, "serve"], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

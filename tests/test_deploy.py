@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from tests.conftest import app_config
-from vibechat import cli, create_app
+from vibechat.app import create_app
+from vibechat.commands import cli
 from vibechat.config import PROJECT_ROOT, SETTINGS, check_workers, load_settings
 
 DEPLOY = PROJECT_ROOT / "deploy"

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD, People, Person, app_config, create_chat, send
-from vibechat import create_app
+from vibechat.app import create_app
 from vibechat.models import Chat, Membership, Message, Session, User
 
 # -- limits, written out again: the rules the stored data must obey (SPEC §3) ---------------

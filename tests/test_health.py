@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import app_config
-from vibechat import create_app
+from vibechat.app import create_app
 
 # A port nothing listens on: the database "is down".
 UNREACHABLE_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:9/vibechat"

@@ -18,10 +18,11 @@ from quart.testing.connections import WebsocketDisconnectError, WebsocketRespons
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from tests.conftest import app_config, create_chat, send, sign_in_again, user_id
-from vibechat import create_app, metrics, queries
-from vibechat.live import TOO_MANY_SOCKETS, presence
+from vibechat.app import create_app, metrics, queries
+from vibechat.live import presence
 from vibechat.live.broker import LocalBroker, RecordingBroker
-from vibechat.live.frames import chat_topic, open_envelope, seal, user_topic
+from vibechat.live.envelope import chat_topic, open_envelope, seal, user_topic
+from vibechat.live.hub import TOO_MANY_SOCKETS
 from vibechat.live.socket import MAX_CLIENT_FRAME, SLOW_CLIENT, Connection
 from vibechat.models import utcnow
 

@@ -17,7 +17,7 @@ import pytest
 from tests.browser_server import restartable_server
 from tests.conftest import app_config
 from tests.test_live_delivery import PASSWORD, Person, name, new_chat
-from vibechat import create_app
+from vibechat.app import create_app
 from vibechat.logs import TextFormatter
 
 SECRET_BODY = "the launch code is swordfish-7731"

@@ -14,9 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import People, app_config, send
 from tests.test_live_protocol import close_code, live
 from tests.test_redis_broker import Inbox, two_processes  # noqa: F401 - a fixture
-from vibechat import create_app
+from vibechat.app import create_app
 from vibechat.live.broker import LocalBroker
-from vibechat.live.frames import seal
+from vibechat.live.envelope import seal
 
 TOKEN = "scrape-token-for-tests"
 

@@ -23,7 +23,7 @@ from tests.conftest import (
     snapshot,
 )
 from tests.test_live_protocol import live
-from vibechat import create_app
+from vibechat.app import create_app
 from vibechat.config import SETTINGS
 from vibechat.models import Message, Session, User
 

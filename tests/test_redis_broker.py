@@ -18,7 +18,7 @@ from tests.browser_server import free_port
 from tests.conftest import People, app_config, create_chat, send, skip_or_fail
 from tests.redis_server import REDIS_SERVER, RedisServer
 from tests.test_live_protocol import close_code, live
-from vibechat import create_app
+from vibechat.app import create_app
 from vibechat.live.redis_broker import RedisBroker
 from vibechat.live.redis_presence import RedisPresence
 

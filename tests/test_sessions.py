@@ -18,7 +18,7 @@ from tests.conftest import (
     user_id,
 )
 from tests.test_live_protocol import close_code, live
-from vibechat import create_app
+from vibechat.app import create_app
 from vibechat.models import Session, User, utcnow
 from vibechat.sessions import TOUCH_EVERY
 

@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.browser_server import restartable_server
 from tests.test_live_delivery import Person, name, new_chat
 from vibechat import shutdown
-from vibechat.live import RECONNECT
+from vibechat.live.hub import RECONNECT
 
 SOCKETS = 3
 

@@ -46,7 +46,7 @@ from tests.conftest import (
     snapshot,
     user_id,
 )
-from vibechat import create_app, forms
+from vibechat.app import create_app, forms
 from vibechat.models import User
 
 HTMX = {"HX-Request": "true"}

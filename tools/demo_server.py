@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from tests.browser_server import PROJECT_ROOT, RestartableServer, restartable_server
-from vibechat.seed import DEMO_PASSWORD
+from vibechat.commands.seed import DEMO_PASSWORD
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 WATERCOOLER = 1  # the first chat `vibechat seed` creates
@@ -37,7 +37,7 @@ def demo_server(messages: int = 50) -> Iterator[RestartableServer]:
         restartable_server(Path(folder)) as server,
     ):
         subprocess.run(
-            [sys.executable, "-m", "vibechat.cli", "seed"],
+            [sys.executable, "-m", "vibechat.commands.cli", "seed"],
             cwd=PROJECT_ROOT,
             env=server.env,
             check=True,

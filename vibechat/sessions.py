@@ -10,13 +10,16 @@ and VIBECHAT_SESSION_LIFETIME after sign-in however much it is used.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import wraps
+from urllib.parse import urlencode
 
-from quart import Quart, current_app, g, has_request_context, request
+from quart import Quart, current_app, g, has_request_context, request, url_for
 from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
 
 from vibechat import queries
 from vibechat.models import Session, utcnow
 from vibechat.security import hash_token, new_session_token
+from vibechat.web import db, see_other
 
 SESSION_COOKIE = "vibechat_session"
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
@@ -73,14 +76,14 @@ async def load_current_user() -> None:
     if not token:
         return
     token_hash = hash_token(token)
-    db = current_app.extensions["db"]
-    async with db.read() as session:
+    database = db()
+    async with database.read() as session:
         row = await queries.session_by_token_hash(session, token_hash)
     now = utcnow()
     # Deactivating someone deletes their sessions; one that a sign-in racing the
     # deactivation created meanwhile ends here, on its first use.
     if row is not None and (ends_at(row) <= now or row.user.deactivated_at is not None):
-        async with db.write() as session:
+        async with database.write() as session:
             await queries.delete_session(session, token_hash)
             await session.commit()
         row = None
@@ -90,7 +93,7 @@ async def load_current_user() -> None:
             logout_user()
         return
     if now - row.last_seen_at >= min(TOUCH_EVERY, _lifetimes()[0] / 10):
-        async with db.write() as session:
+        async with database.write() as session:
             await queries.touch_session(session, row.id, now)
             await session.commit()
     g.user = row.user
@@ -107,3 +110,23 @@ async def start_session(session, user_id: int) -> str:
     await queries.create_session(session, user_id, token_hash)
     login_user(AuthUser(token), remember=True)
     return token_hash
+
+
+def login_url(next_path: str | None = None) -> str:
+    url = url_for("auth.login")
+    if next_path and next_path != "/chats":
+        url += "?" + urlencode({"next": next_path})
+    return url
+
+
+def require_user(view):
+    """Send anonymous visitors to the login page, keeping where they were going."""
+
+    @wraps(view)
+    async def wrapper(*args, **kwargs):
+        if g.user is None:
+            target = request.full_path.rstrip("?") if request.method == "GET" else None
+            return see_other(login_url(target))
+        return await view(*args, **kwargs)
+
+    return wrapper

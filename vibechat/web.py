@@ -1,9 +1,11 @@
-"""Small helpers every view shares: redirects after POST and the htmx check."""
+"""Small helpers the web side shares: the database, redirects after POST, the htmx check."""
 
 from __future__ import annotations
 
-from quart import has_request_context, redirect, request
+from quart import current_app, has_request_context, redirect, request
 from werkzeug.routing import IntegerConverter
+
+from vibechat.db import Database
 
 # Ids, seqs and revs are 32-bit integers in the database; a larger number in a URL or a
 # form would make the driver raise, so it is refused (404 or 400) before any query.
@@ -35,3 +37,9 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true" and not request.headers.get(
         "HX-History-Restore-Request"
     )
+
+
+def db() -> Database:
+    """The app's database (opened when serving starts): the one way code that runs in a
+    request or a socket reaches it."""
+    return current_app.extensions["db"]

@@ -13,15 +13,8 @@ from dataclasses import dataclass
 
 from quart import current_app
 
-from vibechat.live.frames import (
-    chat_topic,
-    message_frame,
-    presence_frame,
-    render_partial,
-    seal,
-    typing_frame,
-    user_topic,
-)
+from vibechat.live.envelope import chat_topic, seal, user_topic
+from vibechat.live.frames import message_frame, presence_frame, render_partial, typing_frame
 from vibechat.models import Chat, Membership, Message, User
 
 log = logging.getLogger(__name__)

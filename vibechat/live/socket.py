@@ -24,11 +24,13 @@ from datetime import datetime
 from quart import Blueprint, abort, current_app, g, websocket
 
 from vibechat import metrics, queries
-from vibechat.live import RECONNECT, SESSION_ENDED, TOO_MANY_SOCKETS, events
-from vibechat.live.frames import chat_topic, open_envelope, user_topic
+from vibechat.live import events
+from vibechat.live.envelope import chat_topic, open_envelope, user_topic
+from vibechat.live.hub import RECONNECT, SESSION_ENDED, TOO_MANY_SOCKETS
 from vibechat.models import utcnow
 from vibechat.rate_limits import rate_limits
 from vibechat.security import is_same_origin
+from vibechat.web import db
 
 bp = Blueprint("live", __name__)
 log = logging.getLogger(__name__)
@@ -234,7 +236,7 @@ async def socket():
         # request starts is then certain to arrive live. The read is short and closed
         # before we start waiting: no database session is held while the socket is open.
         connection.listen()
-        async with current_app.extensions["db"].read() as session:
+        async with db().read() as session:
             connection.follow(await queries.chat_ids_of(session, g.user.id))
         await websocket.accept()
         counted = True

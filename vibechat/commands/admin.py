@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vibechat import forms, queries, schema
 from vibechat.config import database_url
 from vibechat.db import Database
-from vibechat.live.frames import seal, user_topic
+from vibechat.live.envelope import seal, user_topic
 from vibechat.live.redis_broker import publish_on
 from vibechat.models import User, utcnow
 from vibechat.security import password_hasher

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from functools import wraps
-from urllib.parse import urlencode
-
-from quart import Blueprint, current_app, g, redirect, render_template, request, url_for
+from quart import Blueprint, g, redirect, render_template, request, url_for
 from quart_auth import logout_user
 from werkzeug.exceptions import TooManyRequests
 
@@ -13,32 +10,12 @@ from vibechat import forms, queries
 from vibechat.live import events
 from vibechat.rate_limits import client_address, rate_limits, retry_after
 from vibechat.security import hash_password, safe_next, verify_password
-from vibechat.sessions import start_session
-from vibechat.web import see_other
+from vibechat.sessions import require_user, start_session
+from vibechat.web import db, see_other
 
 bp = Blueprint("auth", __name__)
 
 LOGIN_FAILED = "That username and password do not match an account."
-
-
-def login_url(next_path: str | None = None) -> str:
-    url = url_for("auth.login")
-    if next_path and next_path != "/chats":
-        url += "?" + urlencode({"next": next_path})
-    return url
-
-
-def require_user(view):
-    """Send anonymous visitors to the login page, keeping where they were going."""
-
-    @wraps(view)
-    async def wrapper(*args, **kwargs):
-        if g.user is None:
-            target = request.full_path.rstrip("?") if request.method == "GET" else None
-            return see_other(login_url(target))
-        return await view(*args, **kwargs)
-
-    return wrapper
 
 
 @bp.get("/")
@@ -72,7 +49,7 @@ async def register():
         return await _register_again(values, invalid.errors)
 
     password_hash = await hash_password(password)
-    async with current_app.extensions["db"].write() as session:
+    async with db().write() as session:
         user = await queries.create_user(session, username, display_name, password_hash)
         if user is None:
             return await _register_again(values, {"username": forms.USERNAME_TAKEN})
@@ -114,15 +91,15 @@ async def login():
         await limits.require_unspent("login_address", client_address())
     except TooManyRequests as refusal:
         return await _login_again(shown, refusal.description, 429, retry_after(refusal))
-    db = current_app.extensions["db"]
-    async with db.read() as session:
+    database = db()
+    async with database.read() as session:
         user = await queries.user_by_username(session, username_key)
     # Verify outside any transaction: hashing is slow and must not hold SQLite's write lock.
     matches = await verify_password(user.password_hash if user else None, values["password"])
     # A deactivated account fails exactly like a wrong password, after the same Argon2
     # work: the answer must not tell a guesser which accounts exist or were closed.
     if matches and user.deactivated_at is None:
-        async with db.write() as session:
+        async with database.write() as session:
             await start_session(session, user.id)
             await session.commit()
         return see_other(next_path)
@@ -147,7 +124,7 @@ async def session_alive():
 async def logout():
     """End this session on the server, not only in this browser."""
     if g.session_token_hash:
-        async with current_app.extensions["db"].write() as session:
+        async with db().write() as session:
             await queries.delete_session(session, g.session_token_hash)
             await session.commit()
         await events.session_ended(g.user.id, g.session_token_hash)

@@ -6,12 +6,13 @@ from quart import Blueprint, abort, g, render_template, request, url_for
 from werkzeug.exceptions import BadRequest, TooManyRequests
 
 from vibechat import forms, metrics, queries
-from vibechat.auth import require_user
-from vibechat.chats import db, mark_read_up_to, member_or_404, render_chat_page
 from vibechat.live import events
 from vibechat.models import Chat, Message
 from vibechat.rate_limits import rate_limits, retry_after
-from vibechat.web import is_htmx, see_other
+from vibechat.sessions import require_user
+from vibechat.views.base import mark_read_up_to, member_or_404
+from vibechat.views.chat_page import render_chat_page
+from vibechat.web import db, is_htmx, see_other
 
 bp = Blueprint("messages", __name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from vibechat import schema
 from vibechat.config import ConfigError, check_workers, database_url, load_settings
-from vibechat.live import SESSION_CHECK
+from vibechat.live.hub import SESSION_CHECK
 
 HYPERCORN_CONFIG = "python:vibechat.hypercorn_config"
 
@@ -35,7 +35,7 @@ def serve(args: argparse.Namespace) -> int:
     # the venv's bin folder is not on PATH (make run calls .venv/bin/vibechat).
     command = [sys.executable, "-m", "hypercorn", "--config", HYPERCORN_CONFIG]
     command += ["--bind", bind, "--workers", str(settings["VIBECHAT_WORKERS"])]
-    command.append("vibechat:create_app()")
+    command.append("vibechat.app:create_app()")
     if settings["VIBECHAT_WORKERS"] > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Metrics summed over every worker: a fresh folder for this run's counters.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vibechat-metrics-")
@@ -50,9 +50,9 @@ def _refusals_exit_1(handler):
 
     @functools.wraps(handler)
     def wrapper(args: argparse.Namespace) -> int:
-        from vibechat.admin import AdminError
-        from vibechat.backup import BackupError
-        from vibechat.transfer import TransferError
+        from vibechat.commands.admin import AdminError
+        from vibechat.commands.backup import BackupError
+        from vibechat.commands.transfer import TransferError
 
         try:
             return handler(args)
@@ -66,7 +66,7 @@ def _refusals_exit_1(handler):
 @_refusals_exit_1
 def copy_to(args: argparse.Namespace) -> int:
     """Copy every row of the configured database into another (SQLite to PostgreSQL)."""
-    from vibechat.transfer import copy_database
+    from vibechat.commands.transfer import copy_database
 
     source = database_url(load_settings())
     asyncio.run(schema.upgrade(args.target))
@@ -81,7 +81,7 @@ def copy_to(args: argparse.Namespace) -> int:
 @_refusals_exit_1
 def backup(args: argparse.Namespace) -> int:
     """Copy the SQLite database into a new file while the server runs (restore: README)."""
-    from vibechat.backup import backup_sqlite
+    from vibechat.commands.backup import backup_sqlite
 
     url = database_url(load_settings())
     pages = backup_sqlite(url, Path(args.path))
@@ -91,7 +91,7 @@ def backup(args: argparse.Namespace) -> int:
 
 def seed(_args: argparse.Namespace) -> int:
     """Fill the database with a few people and chats to try things with."""
-    from vibechat.seed import seed_demo
+    from vibechat.commands.seed import seed_demo
 
     settings = load_settings()
     created = asyncio.run(seed_demo(settings))
@@ -103,7 +103,7 @@ def seed(_args: argparse.Namespace) -> int:
 @_refusals_exit_1
 def create_user(args: argparse.Namespace) -> int:
     """Create an account; the password is read from stdin, or asked twice on a terminal."""
-    from vibechat import admin
+    from vibechat.commands import admin
 
     password = _new_password()
     user = asyncio.run(
@@ -116,7 +116,7 @@ def create_user(args: argparse.Namespace) -> int:
 @_refusals_exit_1
 def reset_password(args: argparse.Namespace) -> int:
     """Set someone's password (read like create-user's) and sign them out everywhere."""
-    from vibechat import admin
+    from vibechat.commands import admin
 
     password = _new_password()
     outcome = asyncio.run(admin.reset_password(load_settings(), args.username, password))
@@ -132,7 +132,7 @@ def reset_password(args: argparse.Namespace) -> int:
 @_refusals_exit_1
 def deactivate_user(args: argparse.Namespace) -> int:
     """Stop someone signing in and sign them out everywhere; their messages stay."""
-    from vibechat import admin
+    from vibechat.commands import admin
 
     outcome = asyncio.run(admin.deactivate_user(load_settings(), args.username))
     done = "was deactivated already" if outcome.already else "is deactivated"
@@ -144,7 +144,7 @@ def deactivate_user(args: argparse.Namespace) -> int:
 @_refusals_exit_1
 def reactivate_user(args: argparse.Namespace) -> int:
     """Let a deactivated person sign in again, with the password they had."""
-    from vibechat import admin
+    from vibechat.commands import admin
 
     outcome = asyncio.run(admin.reactivate_user(load_settings(), args.username))
     done = "was active already" if outcome.already else "can sign in again"
@@ -155,7 +155,7 @@ def reactivate_user(args: argparse.Namespace) -> int:
 def _new_password() -> str:
     """Typed twice on a terminal, else the first line of stdin. Never an argument:
     arguments show in `ps` and in shell history."""
-    from vibechat.admin import AdminError
+    from vibechat.commands.admin import AdminError
 
     if not sys.stdin.isatty():
         return sys.stdin.readline().removesuffix("\n").removesuffix("\r")

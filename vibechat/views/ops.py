@@ -7,6 +7,8 @@ import logging
 from quart import Blueprint, current_app
 from sqlalchemy import text
 
+from vibechat.web import db
+
 bp = Blueprint("ops", __name__)
 
 
@@ -21,7 +23,7 @@ async def readyz():
     """The database answers, and Redis when configured; 503 when either does not."""
     status = {"status": "ok", "database": "ok", "broker": "in-process"}
     try:
-        async with current_app.extensions["db"].read() as session:
+        async with db().read() as session:
             await session.execute(text("SELECT 1"))
     except Exception:
         logging.getLogger(__name__).warning("readiness check: database unreachable", exc_info=True)

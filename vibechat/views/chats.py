@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
-
 from quart import Blueprint, abort, current_app, g, render_template, request, url_for
 
 from vibechat import forms, queries
-from vibechat.auth import require_user
 from vibechat.live import events
-from vibechat.models import Membership
-from vibechat.web import is_htmx, see_other
+from vibechat.sessions import require_user
+from vibechat.views.base import member_or_404, online_among, owner_or_403
+from vibechat.views.chat_page import render_chat_page
+from vibechat.web import db, is_htmx, see_other
 
 bp = Blueprint("chats", __name__)
-
-
-def db():
-    return current_app.extensions["db"]
-
-
-async def member_or_404(session, chat_id: int, *, lock: bool = False) -> Membership:
-    """The reader's membership; 404 alike for a missing chat and someone else's."""
-    membership = await queries.membership_in(session, chat_id, g.user, lock=lock)
-    if membership is None:
-        abort(404)
-    return membership
-
-
-async def online_among(members) -> set[int]:
-    """The ids of the people in (membership, user) pairs who have a socket open."""
-    return await current_app.extensions["live"].presence.online(person.id for _, person in members)
-
-
-def owner_or_403(membership: Membership) -> None:
-    if membership.chat.kind == "direct":
-        abort(403, "A direct chat always has the same two people.")
-    if membership.role != "owner":
-        abort(403, "Only the chat's owner can do that.")
 
 
 # -- the list ----------------------------------------------------------------------------
@@ -151,42 +126,6 @@ def _no_such_people(names: list[str]) -> str:
 async def show(chat_id: int):
     """The chat: latest messages, members and the composer. Opening it marks it read."""
     return await render_chat_page(chat_id)
-
-
-async def render_chat_page(chat_id: int, values=None, errors=None, status: int = 200):
-    async with db().read() as session:
-        membership = await member_or_404(session, chat_id)
-        messages = await queries.latest_messages(session, chat_id)
-        members = await queries.members_of(session, chat_id)
-        names = await queries.chat_names(session, [membership.chat], g.user)
-    if messages and status == 200:
-        # Read when shown as asked; a form sent back with an error is not a visit.
-        await mark_read_up_to(membership, messages[-1].seq)
-    online = await online_among(members)
-    body = await render_template(
-        "chats/show.html",
-        chat=membership.chat,
-        chat_name=names[chat_id],
-        membership=membership,
-        members=members,
-        messages=messages,
-        online=online,
-        values=values or {},
-        errors=errors or {},
-        client_token=secrets.token_urlsafe(16),
-    )
-    return body, status
-
-
-async def mark_read_up_to(membership: Membership, seq: int) -> None:
-    """Move the reader's mark to seq; a short write, and only when it moves."""
-    if seq <= membership.last_read_seq:
-        return
-    async with db().write() as session:
-        await queries.mark_read(session, membership.chat_id, membership.user_id, seq)
-        unread = await queries.unread_count(session, membership.chat_id, membership.user_id)
-        await session.commit()
-    await events.read_marked(membership.user_id, membership.chat_id, unread)
 
 
 @bp.get("/chats/<id:chat_id>/members")

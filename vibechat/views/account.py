@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, current_app, g, render_template, request, url_for
+from quart import Blueprint, g, render_template, request, url_for
 
 from vibechat import forms, queries
-from vibechat.auth import require_user
 from vibechat.live import events
 from vibechat.rate_limits import rate_limits
 from vibechat.security import hash_password, verify_password
-from vibechat.web import see_other
+from vibechat.sessions import require_user
+from vibechat.web import db, see_other
 
 bp = Blueprint("account", __name__)
 
@@ -47,7 +47,7 @@ async def change_password():
         )
         return page, 422
     password_hash = await hash_password(new_password)
-    async with current_app.extensions["db"].write() as session:
+    async with db().write() as session:
         await queries.set_password(session, g.user.id, password_hash)
         ended = await queries.delete_other_sessions(session, g.user.id, g.session_token_hash)
         await session.commit()

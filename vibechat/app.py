@@ -1,0 +1,105 @@
+"""create_app() builds the Quart application: settings, hooks, blueprints, middleware."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from brotli_asgi import BrotliMiddleware
+from quart import Quart, request
+
+from vibechat import logs, metrics, security, shutdown
+from vibechat.config import (
+    PROJECT_ROOT,
+    check_workers,
+    database_url,
+    load_settings,
+    secret_key,
+)
+from vibechat.db import Database
+from vibechat.errors import register_error_handlers
+from vibechat.headers import add_security_headers
+from vibechat.http1 import refuse_ambiguous_length
+from vibechat.live.setup import init_live
+from vibechat.message_cache import init_message_cache
+from vibechat.proxy import behind_proxies
+from vibechat.rate_limits import RateLimits
+from vibechat.sessions import init_sessions
+from vibechat.templating import register_template_helpers
+from vibechat.views import account, auth, chats, messages, ops
+from vibechat.warmup import init_warmup
+from vibechat.web import IdConverter
+
+COMPRESSION_QUALITY = 5  # brotli 0-11: 5 is fast on every request and near the best
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Quart:
+    """Defaults, then VIBECHAT_* from the environment, then the caller's mapping."""
+    settings = load_settings()
+    settings.update(config or {})
+    check_workers(settings)
+    app = Quart(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=settings["VIBECHAT_INSTANCE_PATH"],
+    )
+    app.config.update(settings)
+    app.secret_key = secret_key(settings)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings["VIBECHAT_MAX_BODY_BYTES"],
+        MAX_FORM_MEMORY_SIZE=settings["VIBECHAT_MAX_BODY_BYTES"],
+    )
+    logs.configure_logging(settings["VIBECHAT_LOG_FORMAT"])
+    shutdown.install()
+    app.extensions["rate_limits"] = RateLimits(settings)
+    app.extensions["password_hasher"] = security.password_hasher(
+        cheap=app.config.get("TESTING", False)
+    )
+
+    @app.before_serving
+    async def open_database() -> None:
+        app.extensions["db"] = Database(database_url(app.config))
+        # Checked against for unknown usernames, so a miss costs what a hit costs.
+        app.extensions["dummy_password_hash"] = app.extensions["password_hasher"].hash(
+            "not a real password"
+        )
+
+    @app.after_serving
+    async def close_database() -> None:
+        await app.extensions["db"].dispose()
+        metrics.process_ended()
+
+    logs.init_request_logging(app)  # first: every later hook's lines carry the request id
+    init_sessions(app)
+    app.before_request(security.check_csrf)
+    app.after_request(security.remember_csrf_cookie)
+    app.after_request(_no_cache_for_pages)
+    app.after_request(add_security_headers)
+
+    app.url_map.converters["id"] = IdConverter
+    for blueprint in (auth.bp, account.bp, chats.bp, messages.bp, ops.bp, metrics.bp):
+        app.register_blueprint(blueprint)
+    init_live(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    init_message_cache(app)
+    init_warmup(app)  # registered last: runs after the other before_serving hooks
+    # Brotli when the browser accepts it, else gzip, for pages, CSS and JS alike
+    # (a maintained ASGI middleware: Quart compresses nothing by itself).
+    app.asgi_app = BrotliMiddleware(
+        app.asgi_app, quality=COMPRESSION_QUALITY, minimum_size=256, gzip_fallback=True
+    )
+    if settings["VIBECHAT_PROXY_HOPS"]:
+        # The client's address and scheme as the trusted proxies saw them (hypercorn's
+        # middleware): rate limits count people, not the proxy; HTTPS is known.
+        app.asgi_app = behind_proxies(app.asgi_app, settings["VIBECHAT_PROXY_HOPS"])
+    app.asgi_app = refuse_ambiguous_length(app.asgi_app)  # outermost: before anything reads
+    return app
+
+
+async def _no_cache_for_pages(response):
+    # Pages carry per-person content and CSRF tokens: never from a shared cache.
+    if response.mimetype == "text/html" and request.path != "/favicon.ico":
+        response.headers.setdefault("Cache-Control", "no-cache, private")
+    return response

@@ -1,0 +1,40 @@
+"""Topics and the envelope a frame travels in through the broker: one line of JSON for
+the socket handler (which chats to join or leave, which session ended), then the
+frame's bytes, which go to every recipient unchanged. No web stack: the command line
+publishes envelopes too (`vibechat deactivate-user`)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+TOPIC_CHAT = "chat:{}"
+TOPIC_USER = "user:{}"
+
+
+def chat_topic(chat_id: int) -> str:
+    return TOPIC_CHAT.format(chat_id)
+
+
+def user_topic(user_id: int) -> str:
+    return TOPIC_USER.format(user_id)
+
+
+def seal(frame: str, **control: Any) -> bytes:
+    """Envelope: a JSON line for the socket handler, then the frame itself."""
+    return json.dumps(control, separators=(",", ":")).encode() + b"\n" + frame.encode()
+
+
+NO_CONTROL = b"{}\n"
+
+
+# A broadcast reaches every subscriber with the same bytes object: open it once, and
+# every connection queues the same str (bytes cache their hash, so a hit costs little).
+# The control dict is shared between connections: it is read, never changed.
+@functools.lru_cache(maxsize=64)
+def open_envelope(data: bytes) -> tuple[dict[str, Any], str]:
+    if data.startswith(NO_CONTROL):  # almost every frame: skip the JSON parser
+        return {}, data[len(NO_CONTROL) :].decode()
+    header, _, frame = data.partition(b"\n")
+    return json.loads(header), frame.decode()

@@ -1,0 +1,37 @@
+"""The chat page itself, shown by the chat view and sent back (with the composer's
+error) by the message view when a post is refused."""
+
+from __future__ import annotations
+
+import secrets
+
+from quart import g, render_template
+
+from vibechat import queries
+from vibechat.views.base import mark_read_up_to, member_or_404, online_among
+from vibechat.web import db
+
+
+async def render_chat_page(chat_id: int, values=None, errors=None, status: int = 200):
+    async with db().read() as session:
+        membership = await member_or_404(session, chat_id)
+        messages = await queries.latest_messages(session, chat_id)
+        members = await queries.members_of(session, chat_id)
+        names = await queries.chat_names(session, [membership.chat], g.user)
+    if messages and status == 200:
+        # Read when shown as asked; a form sent back with an error is not a visit.
+        await mark_read_up_to(membership, messages[-1].seq)
+    online = await online_among(members)
+    body = await render_template(
+        "chats/show.html",
+        chat=membership.chat,
+        chat_name=names[chat_id],
+        membership=membership,
+        members=members,
+        messages=messages,
+        online=online,
+        values=values or {},
+        errors=errors or {},
+        client_token=secrets.token_urlsafe(16),
+    )
+    return body, status
