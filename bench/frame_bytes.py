@@ -17,7 +17,8 @@ import zlib
 
 from bench.load import TOKEN
 from bench.population import PASSWORD
-from vibechat.app import create_app, schema
+from vibechat import schema
+from vibechat.app import create_app
 from vibechat.live.broker import RecordingBroker
 from vibechat.live.envelope import open_envelope
 

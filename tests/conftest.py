@@ -20,7 +20,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from vibechat.app import create_app, queries, schema
+from vibechat import queries, schema
+from vibechat.app import create_app
 from vibechat.db import Database
 from vibechat.models import Base, Chat, Membership, Message, User
 

@@ -156,7 +156,8 @@ async def test_copy_to_moves_a_sqlite_install_to_postgresql(tmp_path, postgres_u
     from sqlalchemy import func
 
     from tests.conftest import People, app_config, create_chat, send
-    from vibechat.app import create_app, schema
+    from vibechat import schema
+    from vibechat.app import create_app
     from vibechat.models import Base, Message
 
     assert run_cli("migrate", instance=tmp_path).returncode == 0

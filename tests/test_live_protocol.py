@@ -18,7 +18,8 @@ from quart.testing.connections import WebsocketDisconnectError, WebsocketRespons
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from tests.conftest import app_config, create_chat, send, sign_in_again, user_id
-from vibechat.app import create_app, metrics, queries
+from vibechat import metrics, queries
+from vibechat.app import create_app
 from vibechat.live import presence
 from vibechat.live.broker import LocalBroker, RecordingBroker
 from vibechat.live.envelope import chat_topic, open_envelope, seal, user_topic

@@ -46,7 +46,8 @@ from tests.conftest import (
     snapshot,
     user_id,
 )
-from vibechat.app import create_app, forms
+from vibechat import forms
+from vibechat.app import create_app
 from vibechat.models import User
 
 HTMX = {"HX-Request": "true"}
