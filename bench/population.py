@@ -21,7 +21,8 @@ from sqlalchemy import insert, select
 from vibechat import schema
 from vibechat.db import Database
 from vibechat.models import Chat, Membership, Message, Session, User, utcnow
-from vibechat.security import new_session_token, password_hasher
+from vibechat.passwords import password_hasher
+from vibechat.security import new_session_token
 from vibechat.sessions import SESSION_COOKIE
 
 PASSWORD = "benchmark passphrase"

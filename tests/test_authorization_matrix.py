@@ -46,8 +46,7 @@ from tests.conftest import (
     user_id,
 )
 from vibechat.app import create_app
-from vibechat.models import Session, User
-from vibechat.web import MAX_ID
+from vibechat.models import MAX_ID, Session, User
 
 # One event loop for the module: the world (app, database, browsers) is made once.
 in_the_world = pytest.mark.asyncio(loop_scope="module")

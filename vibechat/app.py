@@ -8,9 +8,8 @@ from typing import Any
 from brotli_asgi import BrotliMiddleware
 from quart import Quart, request
 
-from vibechat import logs, metrics, security, shutdown
+from vibechat import logs, metrics, passwords, paths, security, shutdown
 from vibechat.config import (
-    PROJECT_ROOT,
     check_workers,
     database_url,
     load_settings,
@@ -40,8 +39,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     check_workers(settings)
     app = Quart(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(paths.TEMPLATES),
+        static_folder=str(paths.STATIC),
         instance_path=settings["VIBECHAT_INSTANCE_PATH"],
     )
     app.config.update(settings)
@@ -53,7 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     logs.configure_logging(settings["VIBECHAT_LOG_FORMAT"])
     shutdown.install()
     app.extensions["rate_limits"] = RateLimits(settings)
-    app.extensions["password_hasher"] = security.password_hasher(
+    app.extensions["password_hasher"] = passwords.password_hasher(
         cheap=app.config.get("TESTING", False)
     )
 
@@ -78,7 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     app.after_request(add_security_headers)
 
     app.url_map.converters["id"] = IdConverter
-    for blueprint in (auth.bp, account.bp, chats.bp, messages.bp, ops.bp, metrics.bp):
+    for blueprint in (auth.bp, account.bp, chats.bp, messages.bp, ops.bp):
         app.register_blueprint(blueprint)
     init_live(app)
     register_error_handlers(app)

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vibechat.paths import default_instance
+
+# The checkout's root (tests read README, docs and static files through it). The app
+# finds its own files through vibechat.paths, installed or not.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -92,8 +96,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("VIBECHAT_PORT", 8000, "Port `vibechat serve` (and `make run`) listens on.", int),
     Setting(
         "VIBECHAT_INSTANCE_PATH",
-        str(PROJECT_ROOT / "instance"),
-        "Folder for local state: the SQLite database and the generated secret key.",
+        str(default_instance()),
+        "Folder for local state: the SQLite database and the generated secret key."
+        " Default: `instance/` in the checkout; installed from a wheel, `instance/` in the"
+        " working directory.",
     ),
     Setting(
         "VIBECHAT_DATABASE_URL",

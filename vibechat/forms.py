@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from werkzeug.exceptions import BadRequest
 
-from vibechat.web import MAX_ID
+from vibechat.models import MAX_ID
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,32}")
 DISPLAY_NAME_MAX = 64

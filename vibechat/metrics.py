@@ -1,8 +1,9 @@
-"""Prometheus metrics (prometheus_client) and the /metrics endpoint.
+"""Prometheus metrics (prometheus_client); the /metrics endpoint is in views/ops.py.
 
-Off unless VIBECHAT_METRICS=on; with VIBECHAT_METRICS_TOKEN set, a scrape must send
-`Authorization: Bearer <token>`. Either way a refused scrape is a 404, like any page
-that is not there. What to alert on is in docs/operations.md.
+No web stack here: the brokers count too, and the command line publishes through them.
+The endpoint is off unless VIBECHAT_METRICS=on; with VIBECHAT_METRICS_TOKEN set, a
+scrape must send `Authorization: Bearer <token>`. Either way a refused scrape is a 404,
+like any page that is not there. What to alert on is in docs/operations.md.
 
 With several hypercorn workers, each process counts its own; `vibechat serve` then sets
 PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode) so that a scrape,
@@ -11,11 +12,9 @@ whichever worker answers it, reports the sum over all of them.
 
 from __future__ import annotations
 
-import hmac
 import os
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -23,9 +22,6 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from quart import Blueprint, abort, current_app, request
-
-bp = Blueprint("metrics", __name__)
 
 # Seconds: from a fast page (a few ms) to a request that waited on a busy database.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -95,20 +91,3 @@ def exposition() -> bytes:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry)
     return generate_latest()
-
-
-def _allowed() -> bool:
-    if not current_app.config["VIBECHAT_METRICS"]:
-        return False
-    token = current_app.config.get("VIBECHAT_METRICS_TOKEN")
-    if not token:
-        return True
-    sent = request.headers.get("Authorization", "")
-    return hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
-
-
-@bp.get("/metrics")
-async def metrics():
-    if not _allowed():
-        abort(404)
-    return exposition(), 200, {"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"}

@@ -17,6 +17,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# Ids, seqs and revs are 32-bit integers in the database; a larger number in a URL or a
+# form would make the driver raise, so it is refused (404 or 400) before any query.
+MAX_ID = 2**31 - 1
+
 # Explicit constraint names, so migrations name things the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

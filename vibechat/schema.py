@@ -12,10 +12,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from vibechat.config import PROJECT_ROOT
 from vibechat.db import ensure_sqlite_folder
+from vibechat.paths import MIGRATIONS
 
-MIGRATIONS = PROJECT_ROOT / "migrations"
 T = TypeVar("T")
 
 

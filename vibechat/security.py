@@ -1,4 +1,4 @@
-"""Password hashing, CSRF tokens and the same-origin check.
+"""Passwords and session tokens in a request, CSRF tokens and the same-origin check.
 
 Quart has no maintained CSRF extension, so this is a small one of our own: a token in
 every form (and the X-CSRF-Token header for htmx) that is an HMAC of the secret key and
@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
 from quart import Request, Websocket, current_app, g, request
 from werkzeug.exceptions import Forbidden
 
@@ -25,12 +24,7 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_COOKIE = "vibechat_csrf"
 
 
-# -- passwords ---------------------------------------------------------------------------
-
-
-def password_hasher(cheap: bool = False) -> PasswordHasher:
-    """Argon2id with RFC 9106's low-memory parameters; the cheapest ones for tests."""
-    return PasswordHasher.from_parameters(CHEAPEST if cheap else RFC_9106_LOW_MEMORY)
+# -- passwords (the hasher itself is vibechat.passwords: the command line uses it too) --
 
 
 async def hash_password(password: str) -> str:

@@ -6,10 +6,7 @@ from quart import current_app, has_request_context, redirect, request
 from werkzeug.routing import IntegerConverter
 
 from vibechat.db import Database
-
-# Ids, seqs and revs are 32-bit integers in the database; a larger number in a URL or a
-# form would make the driver raise, so it is refused (404 or 400) before any query.
-MAX_ID = 2**31 - 1
+from vibechat.models import MAX_ID
 
 
 class IdConverter(IntegerConverter):

@@ -6,7 +6,7 @@ Ending someone's sessions is what logout and a password change do: the rows go, 
 each of their cookies is signed out on its next request, and a "revoke" goes to their
 open sockets. No app runs in this process, so that revoke can reach the server only
 through Redis (VIBECHAT_REDIS_URL); without it, each server finds the orphaned sockets
-when it next checks its sockets' sessions (live.SESSION_CHECK, 30 s) and closes them.
+when it next checks its sockets' sessions (live.envelope.SESSION_CHECK, 30 s) and closes them.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from vibechat.db import Database
 from vibechat.live.envelope import seal, user_topic
 from vibechat.live.redis_broker import publish_on
 from vibechat.models import User, utcnow
-from vibechat.security import password_hasher
+from vibechat.passwords import password_hasher
 
 REDIS_TIMEOUT = 2  # seconds; the change is committed by then, only the sockets wait
 

@@ -1,4 +1,9 @@
-"""The `vibechat` command: migrate, serve, seed, copy-to, backup, and account admin."""
+"""The `vibechat` command: migrate, serve, seed, copy-to, backup, and account admin.
+
+Each command imports what it needs when it runs: `vibechat --help` loads argparse and
+the settings only, and no command loads the web stack (Quart, hypercorn) in this
+process; `serve` hands over to hypercorn by exec (tests/test_cli.py checks both).
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from vibechat import schema
 from vibechat.config import ConfigError, check_workers, database_url, load_settings
-from vibechat.live.hub import SESSION_CHECK
+from vibechat.live.envelope import SESSION_CHECK
 
 HYPERCORN_CONFIG = "python:vibechat.hypercorn_config"
 
 
 def migrate(_args: argparse.Namespace) -> int:
     """Apply every pending migration to the configured database."""
+    from vibechat import schema
+
     url = database_url(load_settings())
     asyncio.run(schema.upgrade(url))
     print(f"Database is up to date: {_redacted(url)}")
@@ -66,6 +72,7 @@ def _refusals_exit_1(handler):
 @_refusals_exit_1
 def copy_to(args: argparse.Namespace) -> int:
     """Copy every row of the configured database into another (SQLite to PostgreSQL)."""
+    from vibechat import schema
     from vibechat.commands.transfer import copy_database
 
     source = database_url(load_settings())

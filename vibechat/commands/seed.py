@@ -8,7 +8,7 @@ from typing import Any
 from vibechat import queries
 from vibechat.config import database_url
 from vibechat.db import Database
-from vibechat.security import password_hasher
+from vibechat.passwords import password_hasher
 
 DEMO_PASSWORD = "vibechat-demo"  # noqa: S105 - printed for the person trying the demo
 PEOPLE = (

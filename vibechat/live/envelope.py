@@ -9,6 +9,12 @@ import functools
 import json
 from typing import Any
 
+# Every this many seconds, a server closes the sockets whose session no longer exists. A
+# logout or an admin command in the same process (or, with Redis, any) closes them at
+# once with a "revoke" envelope; this catches what no envelope announced:
+# `vibechat deactivate-user` without Redis (the command tells its user how long).
+SESSION_CHECK = 30.0
+
 TOPIC_CHAT = "chat:{}"
 TOPIC_USER = "user:{}"
 

@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 
 from vibechat.live import presence
 from vibechat.live.broker import Broker
+from vibechat.live.envelope import SESSION_CHECK
 from vibechat.live.presence import Presence, Typing
 from vibechat.live.redis_broker import RedisBroker
 from vibechat.live.redis_presence import HEARTBEAT, SWEEP, RedisPresence
@@ -25,10 +26,6 @@ SESSION_ENDED = 1008  # "Policy Violation": logged out; the page must not reconn
 # A private code (4000-4999, RFC 6455 7.4.2) mirroring HTTP 429: this session or person
 # has too many sockets open here. The page says so and does not reconnect by itself.
 TOO_MANY_SOCKETS = 4429
-# Every this many seconds, sockets whose session no longer exists are closed. A logout
-# or an admin command in this process (or, with Redis, any) closes them at once; this
-# catches what no frame announced: `vibechat deactivate-user` without Redis.
-SESSION_CHECK = 30.0
 # People who arrive or leave within this many seconds are announced together: one
 # frame per chat, not one per person (a town hall of 1,000 opening the page at 10:00
 # would otherwise send each of them every arrival after theirs: half a million frames).

@@ -1,12 +1,15 @@
-"""Health and readiness."""
+"""Health, readiness and the Prometheus scrape."""
 
 from __future__ import annotations
 
+import hmac
 import logging
 
-from quart import Blueprint, current_app
+from prometheus_client import CONTENT_TYPE_LATEST
+from quart import Blueprint, abort, current_app, request
 from sqlalchemy import text
 
+from vibechat.metrics import exposition
 from vibechat.web import db
 
 bp = Blueprint("ops", __name__)
@@ -34,3 +37,21 @@ async def readyz():
         if status["broker"] != "ok":
             status["status"] = "unavailable"
     return status, 200 if status["status"] == "ok" else 503
+
+
+def _scrape_allowed() -> bool:
+    if not current_app.config["VIBECHAT_METRICS"]:
+        return False
+    token = current_app.config.get("VIBECHAT_METRICS_TOKEN")
+    if not token:
+        return True
+    sent = request.headers.get("Authorization", "")
+    return hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
+
+
+@bp.get("/metrics")
+async def metrics():
+    """Every metric in Prometheus' text format; 404 when off or the token is wrong."""
+    if not _scrape_allowed():
+        abort(404)
+    return exposition(), 200, {"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"}
