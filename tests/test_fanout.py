@@ -301,7 +301,7 @@ def presence_in(raw: str) -> list[tuple[int, str]]:
 async def test_people_arriving_together_are_announced_in_one_frame_per_chat(
     app, alice, bob, carol, db, monkeypatch
 ):
-    monkeypatch.setattr("vibechat.live.hub.PRESENCE_BATCH", BATCH)
+    monkeypatch.setattr("vibechat.live.presence.PRESENCE_BATCH", BATCH)
     town_hall = await create_chat(alice, "Town hall", "bob carol")
     people = [await user_id(db, name) for name in ("alice", "bob", "carol")]
     listener = Listener()
@@ -316,7 +316,7 @@ async def test_people_arriving_together_are_announced_in_one_frame_per_chat(
 async def test_someone_who_comes_and_goes_within_a_batch_is_announced_once_as_gone(
     app, alice, bob, watercooler, db, monkeypatch
 ):
-    monkeypatch.setattr("vibechat.live.hub.PRESENCE_BATCH", BATCH)
+    monkeypatch.setattr("vibechat.live.presence.PRESENCE_BATCH", BATCH)
     alice_id, bob_id = await user_id(db, "alice"), await user_id(db, "bob")
     listener = Listener()
     app.extensions["live"].broker.subscribe(chat_topic(watercooler), listener)

@@ -20,10 +20,11 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from tests.conftest import app_config, create_chat, send, sign_in_again, user_id
 from vibechat import metrics, queries
 from vibechat.app import create_app
-from vibechat.live import presence
+from vibechat.live import typing_notices
 from vibechat.live.broker import LocalBroker, RecordingBroker
 from vibechat.live.envelope import chat_topic, open_envelope, seal, user_topic
 from vibechat.live.hub import TOO_MANY_SOCKETS
+from vibechat.live.session_check import close_ended_sessions
 from vibechat.live.socket import MAX_CLIENT_FRAME, SLOW_CLIENT, Connection
 from vibechat.models import utcnow
 
@@ -405,7 +406,7 @@ async def test_typing_in_a_chat_one_is_not_in_is_ignored(alice, bob, carol, wate
 
 
 async def test_a_typing_notice_expires_on_its_own(alice, bob, watercooler, db, monkeypatch):
-    monkeypatch.setattr(presence, "TYPING_SECONDS", 0.3)
+    monkeypatch.setattr(typing_notices, "TYPING_SECONDS", 0.3)
     async with live(alice.client) as alice_ws, live(bob.client) as bob_ws:
         await alice_ws.send(json.dumps({"typing": watercooler}))
         first = await bob_ws.until(f"#typing-{watercooler}")
@@ -758,7 +759,7 @@ async def test_the_session_check_leaves_alone_a_socket_that_opened_while_it_aske
     answered, release = await held_on_first_call(monkeypatch, queries, "existing_session_hashes")
     live_state = app.extensions["live"]
     async with live(alice.client):
-        check = asyncio.create_task(live_state.close_ended_sessions(app.extensions["db"]))
+        check = asyncio.create_task(close_ended_sessions(live_state, app.extensions["db"]))
         await asyncio.wait_for(answered.wait(), RECEIVE_TIMEOUT)
         async with live(bob.client) as bob_ws:
             release.set()

@@ -1,4 +1,5 @@
-"""Jinja helpers: CSRF token, times, the reader, and the one "my messages" CSS rule."""
+"""Jinja helpers: CSRF token, element ids, times, the reader, and the one "my messages"
+CSS rule."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from quart import Quart, Response, g, request, url_for
 
+from vibechat.dom import dom_id
 from vibechat.security import csrf_token
 
 # A year: the URL names the user id, so its content never changes.
@@ -66,6 +68,7 @@ async def cache_static_files(response: Response) -> Response:
 
 def register_template_helpers(app: Quart) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["dom_id"] = dom_id
     app.jinja_env.globals["asset_url"] = Assets(Path(app.static_folder)).url
     app.after_request(cache_static_files)
     app.jinja_env.filters["iso_time"] = iso_time

@@ -1,18 +1,27 @@
-"""Who is online (has at least one socket open) and who is typing.
+"""Who is online (has at least one socket open), and telling their chats in batches.
 
 Several tabs of one person count once: presence changes only on the first socket
 opened and the last one closed. `Presence` counts this process's sockets;
-`vibechat.live.redis_presence.RedisPresence` shares the count between processes.
-Typing notices expire on their own after a few seconds and stay per process (a
-notice lives five seconds; the frame that shows it goes through the broker).
+`vibechat.live.redis_presence.RedisPresence` shares the count between processes (and
+keeps it fresh with its own heartbeat). `PresenceNews` gathers who came and went and
+hands one batch at a time to whoever publishes it (vibechat.live.events).
 """
 
 from __future__ import annotations
 
-import time
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 
-TYPING_SECONDS = 5.0
+from vibechat import queries
+from vibechat.live.jobs import Jobs
+from vibechat.web import db
+
+# People who arrive or leave within this many seconds are announced together: one
+# frame per chat, not one per person (a town hall of 1,000 opening the page at 10:00
+# would otherwise send each of them every arrival after theirs: half a million frames).
+PRESENCE_BATCH = 0.2
+
+News = dict[int, dict[int, bool]]  # chat -> person -> online
 
 
 class Presence:
@@ -52,35 +61,44 @@ class Presence:
         """Nothing to give back in one process."""
 
 
-class Typing:
-    """Per chat, who typed in the last TYPING_SECONDS (their display names)."""
+class PresenceNews:
+    """Arrivals and departures not yet announced, and the timer that announces them."""
 
-    def __init__(self, clock=time.monotonic) -> None:
-        self._clock = clock
-        self._until: defaultdict[int, dict[int, tuple[float, str]]] = defaultdict(dict)
+    def __init__(
+        self, presence: Presence, publish: Callable[[News], Awaitable[None]], jobs: Jobs
+    ) -> None:
+        self._presence = presence
+        self._publish = publish
+        self._jobs = jobs
+        self._news: News = {}
+        self._due = False  # a batch is scheduled
 
-    def note(self, chat_id: int, user_id: int, name: str) -> bool:
-        """Remember a notice; True when the list of typers changed."""
-        typers = self._until[chat_id]
-        is_new = user_id not in typers
-        typers[user_id] = (self._clock() + TYPING_SECONDS, name)
-        return is_new
+    def announce(self, user_id: int, chat_ids: Iterable[int], online: bool) -> None:
+        """Tell these chats that someone came online or went offline, in the next batch."""
+        for chat_id in chat_ids:
+            self._news.setdefault(chat_id, {})[user_id] = online
+        if not self._due and self._news:
+            self._due = True
+            self._jobs.later(PRESENCE_BATCH, self._announce)
 
-    def stop(self, chat_id: int, user_id: int) -> bool:
-        """Forget a typer (they sent their message); True when the list changed."""
-        return self._until.get(chat_id, {}).pop(user_id, None) is not None
+    async def announce_gone(self, user_ids: Iterable[int]) -> None:
+        """These people's last socket anywhere is gone (their process stopped renewing
+        its claims): every chat of theirs hears it."""
+        for user_id in user_ids:
+            async with db().read() as session:
+                chat_ids = await queries.chat_ids_of(session, user_id)
+            self.announce(user_id, chat_ids, online=False)
 
-    def expire(self, chat_id: int) -> bool:
-        """Drop typers whose notice is old; True when the list changed."""
-        typers = self._until.get(chat_id, {})
-        now = self._clock()
-        stale = [user_id for user_id, (until, _) in typers.items() if until <= now]
-        for user_id in stale:
-            del typers[user_id]
-        return bool(stale)
+    async def _announce(self) -> None:
+        self._due = False
+        news, self._news = self._news, {}
+        # Announce what is true now rather than what was queued: with Redis, another
+        # process may have announced the same person meanwhile (a page reloaded onto
+        # another worker within the batch), and the last word must be the truth.
+        people = {user_id for changes in news.values() for user_id in changes}
+        online = await self._presence.online(people)
+        truth = {chat: {user: user in online for user in changes} for chat, changes in news.items()}
+        await self._publish(truth)
 
-    def current(self, chat_id: int) -> list[tuple[int, str]]:
-        typers = self._until.get(chat_id, {})
-        return sorted(
-            ((user_id, name) for user_id, (_, name) in typers.items()), key=lambda t: t[1]
-        )
+    async def close(self) -> None:
+        await self._jobs.close()

@@ -15,9 +15,12 @@ When Redis is unreachable the answers fall back to this process's own sockets.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as redis
 from redis.exceptions import RedisError
@@ -118,6 +121,26 @@ class RedisPresence(Presence):
             if count == 0:
                 offline.append(int(user))
         return offline
+
+    async def keep_fresh(self, on_gone: Callable[[list[int]], Awaitable[None]]) -> None:
+        """For ever: renew this process's claims every HEARTBEAT seconds, and every SWEEP
+        seconds hand on_gone() the people whose process stopped renewing theirs (it
+        crashed). Redis away skips a round; the next one tries again."""
+        beat_every = round(HEARTBEAT / SWEEP)
+        for tick in itertools.count():
+            await asyncio.sleep(SWEEP)
+            try:
+                if tick % beat_every == 0:
+                    await self.heartbeat()
+                gone = await self.sweep()
+            except (RedisError, OSError) as error:
+                log.warning("presence upkeep skipped (%s)", error)
+                continue
+            if gone:
+                try:
+                    await on_gone(gone)
+                except Exception:
+                    log.warning("announcing %s offline failed", gone, exc_info=True)
 
     async def close(self) -> None:
         """A clean stop gives its claims back at once (a crash leaves them to expire)."""

@@ -1,20 +1,31 @@
 """Wire the live channel into the app: the /ws route, the protocol limits, and the
-process's live state, created when serving starts and closed when it stops."""
+process's live state, created when serving starts and closed when it stops.
+
+The parts meet here and only here: presence batches and typing expiry are handed the
+broadcasts they call (vibechat.live.events) as callbacks, so that neither imports it.
+"""
 
 from __future__ import annotations
 
 from quart import Quart
 
 from vibechat import shutdown
-from vibechat.live import protocol
+from vibechat.live import events, protocol
 from vibechat.live.broker import Broker, LocalBroker
+from vibechat.live.envelope import SESSION_CHECK
 from vibechat.live.hub import SOCKETS_CLOSE_WITHIN, Live
+from vibechat.live.jobs import Jobs
+from vibechat.live.presence import Presence, PresenceNews
 from vibechat.live.redis_broker import RedisBroker
+from vibechat.live.redis_presence import RedisPresence
+from vibechat.live.session_check import check_sessions_regularly
 from vibechat.live.socket import bp
+from vibechat.live.typing_notices import Typing
 
 
 def init_live(app: Quart, broker: Broker | None = None) -> None:
-    """Register the socket and create the shared state when serving starts."""
+    """Register the socket and create the shared state when serving starts. Publish
+    through `broker` when given (tests), else Redis when configured, else in-process."""
     app.register_blueprint(bp)
     protocol.configure(app.config["VIBECHAT_WS_COMPRESSION"])
 
@@ -24,16 +35,24 @@ def init_live(app: Quart, broker: Broker | None = None) -> None:
         redis_url = app.config.get("VIBECHAT_REDIS_URL")
         if chosen is None and redis_url:
             chosen = RedisBroker(redis_url)
+        chosen = chosen or LocalBroker()
+        shared = isinstance(chosen, RedisBroker)
+        presence = RedisPresence(chosen.client) if shared else Presence()
         live = app.extensions["live"] = Live(
-            chosen or LocalBroker(),
+            chosen,
+            presence=presence,
+            presence_news=PresenceNews(presence, events.presence_batch, Jobs(app.app_context)),
+            typing=Typing(events.typing_changed, Jobs(app.app_context)),
+            upkeep=Jobs(app.app_context),
             max_per_session=app.config["VIBECHAT_WS_PER_SESSION"],
             max_per_person=app.config["VIBECHAT_WS_PER_PERSON"],
         )
-        live.check_sessions_regularly(app)
-        if isinstance(live.broker, RedisBroker):
-            live.broker.on_resubscribed = live.reconnect_everyone
-            await live.broker.start()
-            live.keep_presence_fresh(app)
+        session_check = app.config.get("LIVE_SESSION_CHECK", SESSION_CHECK)
+        live.upkeep.start(lambda: check_sessions_regularly(live, session_check))
+        if shared:
+            chosen.on_resubscribed = live.reconnect_everyone
+            await chosen.start()
+            live.upkeep.start(lambda: presence.keep_fresh(live.presence_news.announce_gone))
         shutdown.on_stopping(live.stop)
 
     @app.after_serving

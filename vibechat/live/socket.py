@@ -2,13 +2,14 @@
 
 The handler subscribes the socket to its person's topic and to each of their chats,
 then runs three things side by side: a sender that drains the connection's bounded
-queue onto the socket, a receiver for the small JSON the page sends (typing), and a
-watch for the end. A client that cannot keep up overflows its queue and is closed
-with 1013 (try again later); the page reconnects and catches up from the database.
-Nobody else waits for it, because publishing only ever puts frames on queues. A
-socket whose session logs out or runs out is closed with 1008. Frames from the page
-beyond VIBECHAT_LIMIT_SOCKET_FRAMES, or larger than MAX_CLIENT_FRAME, are ignored;
-hypercorn closes the socket (1009) on anything over its websocket_max_message_size.
+queue onto the socket, a receiver for the small JSON the page sends (typing notices
+and read marks), and a watch for the end. A client that cannot keep up overflows its
+queue and is closed with 1013 (try again later); the page reconnects and catches up
+from the database. Nobody else waits for it, because publishing only ever puts frames
+on queues. A socket whose session logs out or runs out is closed with 1008. Frames
+from the page beyond VIBECHAT_LIMIT_SOCKET_FRAMES (typing and read notices alike), or
+larger than MAX_CLIENT_FRAME, are ignored; hypercorn closes the socket (1009) on
+anything over its websocket_max_message_size.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from datetime import datetime
 
 from quart import Blueprint, abort, current_app, g, websocket
 
-from vibechat import metrics, queries
-from vibechat.live import events
+from vibechat import metrics, queries, read_marks
 from vibechat.live.envelope import chat_topic, open_envelope, user_topic
 from vibechat.live.hub import RECONNECT, SESSION_ENDED, TOO_MANY_SOCKETS
-from vibechat.models import utcnow
+from vibechat.live.read_notices import ReadNotices
+from vibechat.models import MAX_ID, utcnow
 from vibechat.rate_limits import rate_limits
 from vibechat.security import is_same_origin
 from vibechat.web import db
@@ -64,6 +65,7 @@ class Connection:
         self.closing = asyncio.Event()
         self.close_code = SLOW_CLIENT
         self.ended_by: asyncio.Task | None = None  # a loop that ended by itself
+        self.read_notices = ReadNotices(self.mark_read)
 
     def deliver(self, data: bytes) -> None:
         """The broker's callback: never blocks, never raises.
@@ -160,14 +162,23 @@ class Connection:
                 await self.handle(notice)
 
     async def handle(self, notice: dict) -> None:
-        """{"typing": <chat id>}: this person is typing in one of their chats."""
+        """{"typing": <chat id>}: this person is typing in one of their chats.
+        {"read": <chat id>, "seq": <seq>}: their page has shown that chat up to seq."""
         chat_id = notice.get("typing")
+        if self.follows(chat_id):
+            await self.live.typing.note(chat_id, self.user.id, self.user.display_name)
+        chat_id, seq = notice.get("read"), notice.get("seq")
+        # A seq past any the database can hold is nonsense, not "everything": ignored.
+        if self.follows(chat_id) and type(seq) is int and 0 <= seq <= MAX_ID:
+            self.read_notices.note(chat_id, seq)
+
+    def follows(self, chat_id) -> bool:
+        """Whether chat_id is a chat this socket follows (an int, and theirs)."""
         # type() rather than isinstance(): True is an int too, and would mean chat 1.
-        if type(chat_id) is int and chat_id in self.chat_ids:
-            typing = self.live.typing
-            if typing.note(chat_id, self.user.id, self.user.display_name):
-                await events.typing_changed(chat_id)
-                self.live.expire_typing_later(chat_id)
+        return type(chat_id) is int and chat_id in self.chat_ids
+
+    async def mark_read(self, chat_id: int, seq: int) -> None:
+        await read_marks.mark_read(self.user, chat_id, seq)
 
     def _loop_ended(self, task: asyncio.Task) -> None:
         if not self.closing.is_set():
@@ -247,12 +258,15 @@ async def socket():
             # after telling us): close at once, the page reconnects elsewhere.
             connection.close(RECONNECT)
         if await live.presence.connect(g.user.id):
-            await events.presence_changed(g.user.id, connection.chat_ids, online=True)
+            live.presence_news.announce(g.user.id, connection.chat_ids, online=True)
         await connection.run()
     finally:
         # A publish paused mid-crowd may still call deliver(): it must find this
         # connection closed, or a "join" would subscribe it again after it is gone.
         connection.closing.set()
+        # Before it counts as gone: a stopping process waits for its sockets, and the
+        # marks must be written while the database and the broker are still there.
+        await connection.read_notices.close()
         live.disconnected(connection)
         connection.unsubscribe_all()
         if counted:
@@ -264,4 +278,4 @@ async def socket():
                 extra={"duration_ms": round(seconds * 1000, 1)},
             )
         if counted and await live.presence.disconnect(g.user.id):
-            await events.presence_changed(g.user.id, connection.chat_ids, online=False)
+            live.presence_news.announce(g.user.id, connection.chat_ids, online=False)

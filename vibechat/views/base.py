@@ -7,9 +7,11 @@ from __future__ import annotations
 from quart import abort, current_app, g
 
 from vibechat import queries
-from vibechat.live import events
 from vibechat.models import Membership
-from vibechat.web import db
+
+# Read marks move from the socket too (vibechat.live.socket), which must not import a
+# view: the logic lives in vibechat.read_marks, and views take it from here.
+from vibechat.read_marks import mark_read_up_to as mark_read_up_to
 
 
 async def member_or_404(session, chat_id: int, *, lock: bool = False) -> Membership:
@@ -30,14 +32,3 @@ def owner_or_403(membership: Membership) -> None:
 async def online_among(members) -> set[int]:
     """The ids of the people in (membership, user) pairs who have a socket open."""
     return await current_app.extensions["live"].presence.online(person.id for _, person in members)
-
-
-async def mark_read_up_to(membership: Membership, seq: int) -> None:
-    """Move the reader's mark to seq; a short write, and only when it moves."""
-    if seq <= membership.last_read_seq:
-        return
-    async with db().write() as session:
-        await queries.mark_read(session, membership.chat_id, membership.user_id, seq)
-        unread = await queries.unread_count(session, membership.chat_id, membership.user_id)
-        await session.commit()
-    await events.read_marked(membership.user_id, membership.chat_id, unread)

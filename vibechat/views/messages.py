@@ -6,6 +6,7 @@ from quart import Blueprint, abort, g, render_template, request, url_for
 from werkzeug.exceptions import BadRequest, TooManyRequests
 
 from vibechat import forms, metrics, queries
+from vibechat.dom import dom_id
 from vibechat.live import events
 from vibechat.models import Chat, Message
 from vibechat.rate_limits import rate_limits, retry_after
@@ -18,7 +19,7 @@ bp = Blueprint("messages", __name__)
 
 
 def message_anchor(chat_id: int, seq: int) -> str:
-    return url_for("chats.show", chat_id=chat_id, _anchor=f"msg-{chat_id}-{seq}")
+    return url_for("chats.show", chat_id=chat_id, _anchor=dom_id("msg", chat_id, seq))
 
 
 @bp.get("/chats/<id:chat_id>/messages")
@@ -82,7 +83,9 @@ async def create(chat_id: int):
         await session.commit()
     if created:
         metrics.MESSAGES_POSTED.inc()
-        await events.message_changed(message, created=True)
+        await events.message_changed(message, events.Preview(message))
+        # Explicitly, not as a side effect of the frame: what they typed has been sent.
+        await events.typing_stopped(chat_id, g.user.id)
     if is_htmx():
         return "", 204
     return see_other(message_anchor(chat_id, message.seq))
@@ -112,12 +115,12 @@ async def _fragment(chat, messages, before, since, limit):
     return body, 200, headers
 
 
-async def _preview_after_change(session, message: Message):
-    """The chat list's new preview when this edit or deletion changed it."""
+async def _preview_after_change(session, message: Message) -> events.Preview | None:
+    """The chat list's new preview when this edit or deletion changed it, else None."""
     latest = await queries.latest_visible_message(session, message.chat_id)
     if latest is None or latest.seq <= message.seq:
-        return latest
-    return events.KEEP_PREVIEW
+        return events.Preview(latest)
+    return None
 
 
 async def _own_message(
@@ -167,7 +170,7 @@ async def edit(chat_id: int, seq: int):
         await queries.edit_message(session, chat, message, body)
         preview = await _preview_after_change(session, message)
         await session.commit()
-    await events.message_changed(message, created=False, preview=preview)
+    await events.message_changed(message, preview)
     return see_other(message_anchor(chat_id, seq))
 
 
@@ -180,7 +183,7 @@ async def delete(chat_id: int, seq: int):
         await queries.delete_message(session, chat, message)
         preview = await _preview_after_change(session, message)
         await session.commit()
-    await events.message_changed(message, created=False, preview=preview)
+    await events.message_changed(message, preview)
     return see_other(message_anchor(chat_id, seq))
 
 

@@ -1,0 +1,45 @@
+"""Element ids: the one place that spells them.
+
+Templates (through the `dom_id` Jinja global), Python (frames, anchors) and, through
+the data attributes the templates render, app.js name elements by these ids; a live
+frame replaces or deletes an element by its id, so one spelling everywhere is what
+makes a frame land. SPEC §5 fixes `msg-<chat>-<seq>`.
+"""
+
+from __future__ import annotations
+
+# kind -> what follows it, in order. Ids that name one thing of a kind take its numbers;
+# the page's singletons (the message list, the chat list …) take none.
+KINDS: dict[str, tuple[str, ...]] = {
+    "msg": ("chat", "seq"),
+    "member": ("chat", "user"),
+    "chat": ("chat",),  # the chat's entry in the chat list
+    "chat-name": ("chat",),
+    "chat-title": ("chat",),
+    "chat-preview": ("chat",),
+    "chat-status": ("chat",),
+    "unread": ("chat",),
+    "typing": ("chat",),
+    "older": ("chat",),
+    "presence": ("user",),
+    "messages": (),
+    "chat-list": (),
+    "member-list": (),
+    "connection-state": (),
+    "outbox": (),
+    "composer": (),
+}
+
+
+def dom_id(kind: str, *numbers: int) -> str:
+    """The id of an element: dom_id("msg", 3, 12) == "msg-3-12"; ValueError for an
+    unknown kind, or numbers that are not the kind's (a typo must not make an id that
+    no frame will ever find)."""
+    try:
+        wanted = KINDS[kind]
+    except KeyError:
+        raise ValueError(f"no element id of kind {kind!r}") from None
+    # type() rather than isinstance(): True is an int too, and would make "chat-True".
+    if len(numbers) != len(wanted) or any(type(number) is not int for number in numbers):
+        raise ValueError(f"{kind!r} ids take {wanted}, not {numbers!r}")
+    return "-".join((kind, *map(str, numbers)))
