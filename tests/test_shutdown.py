@@ -356,8 +356,11 @@ class Served:
 def migrated(tmp_path_factory) -> Path:
     """One migrated SQLite file that every server of the module starts from a copy of."""
     instance = tmp_path_factory.mktemp("migrated")
-    env = server_env(instance, 0)
-    subprocess.run([*CLI, "migrate"], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
+    env = server_env(instance, free_port())
+    done = subprocess.run(
+        [*CLI, "migrate"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
     return instance / "vibechat.sqlite3"
 
 
