@@ -22,7 +22,7 @@ up (it is the worker's shutdown trigger, and runs inside the worker's event loop
 
 - the wrapped trigger also makes the worker's own SIGTERM a stop request, as if the
   event had been set (loop.add_signal_handler, so only a serving hypercorn worker ever
-  changes its signal handling; the CLI, tests and the main process keep theirs);
+  changes its signal handling; the CLI, the main process and a test client keep theirs);
 - whichever comes first, the hooks run (the live channel closes every socket with 1012,
   "service restart"), and hypercorn goes on as before: it closes the listening sockets
   and gives in-flight requests graceful_timeout (VIBECHAT_GRACEFUL_TIMEOUT) to finish.
@@ -32,7 +32,7 @@ start new workers), and each worker is already stopping on its own SIGTERM; a se
 SIGTERM changes nothing. Ignoring SIGTERM in the workers, as hypercorn does SIGINT,
 would have been shorter, but a worker sent SIGTERM alone (`kill <worker pid>`), or left
 behind by a main process that was SIGKILLed, would then never stop; here it stops
-gracefully and the main process starts a new one in its place. hypercorn offers no
+gracefully (and a main process still running starts a new one in its place). hypercorn offers no
 setting for any of this. A worker run with `--workers 0` (in the main process) has no
 such event: hypercorn handles both signals there itself, and the lifespan shutdown
 closes the sockets. A SIGTERM that arrives while a worker is still starting (before it
