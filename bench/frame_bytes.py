@@ -19,6 +19,7 @@ from bench.load import TOKEN
 from bench.population import PASSWORD
 from vibechat import schema
 from vibechat.app import create_app
+from vibechat.config import load_settings
 from vibechat.live.broker import RecordingBroker
 from vibechat.live.envelope import open_envelope
 
@@ -56,15 +57,15 @@ async def message_frames(count: int) -> list[bytes]:
     folder = tempfile.mkdtemp(prefix="vibechat-frames-")
     url = f"sqlite+aiosqlite:///{folder}/frames.sqlite3"
     await schema.upgrade(url)
-    settings = {
-        "VIBECHAT_DATABASE_URL": url,
-        "VIBECHAT_INSTANCE_PATH": folder,
-        "VIBECHAT_SECRET_KEY": "frame bytes",
-        "VIBECHAT_RATE_LIMITS": False,
-        "LIVE_BROKER": RecordingBroker(),
-        "TESTING": True,
-    }
-    app = create_app(settings)
+    settings = load_settings(
+        overrides={
+            "VIBECHAT_DATABASE_URL": url,
+            "VIBECHAT_INSTANCE_PATH": folder,
+            "VIBECHAT_SECRET_KEY": "frame bytes",
+            "VIBECHAT_RATE_LIMITS": False,
+        }
+    )
+    app = create_app(settings, testing=True, broker=RecordingBroker())
     async with app.test_app() as test_app:
         client = test_app.test_client()
 

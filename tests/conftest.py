@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from vibechat import queries, schema
 from vibechat.app import create_app
+from vibechat.config import Settings, load_settings
 from vibechat.db import Database
 from vibechat.models import Base, Chat, Membership, Message, User
 
@@ -150,17 +151,19 @@ async def post(db: Database, chat_id: int, author, body: str, token: str | None 
 # -- the app -----------------------------------------------------------------------------
 
 
-def app_config(url: str, instance: Path, **extra) -> dict:
-    """Tests post and sign in at machine speed, so rate limits are off unless a test
-    (tests/test_rate_limits.py) turns them on with VIBECHAT_RATE_LIMITS=True."""
-    return {
-        "VIBECHAT_DATABASE_URL": url,
-        "VIBECHAT_INSTANCE_PATH": str(instance),
-        "VIBECHAT_SECRET_KEY": TEST_SECRET,
-        "VIBECHAT_RATE_LIMITS": False,
-        "TESTING": True,
-        **extra,
-    }
+def app_config(url: str, instance: Path, **extra) -> Settings:
+    """Settings for a test's app (extra: VIBECHAT_* overrides). Tests post and sign in
+    at machine speed, so rate limits are off unless a test (tests/test_rate_limits.py)
+    turns them on with VIBECHAT_RATE_LIMITS=True. Pass the app testing=True too."""
+    return load_settings(
+        overrides={
+            "VIBECHAT_DATABASE_URL": url,
+            "VIBECHAT_INSTANCE_PATH": str(instance),
+            "VIBECHAT_SECRET_KEY": TEST_SECRET,
+            "VIBECHAT_RATE_LIMITS": False,
+            **extra,
+        }
+    )
 
 
 # VIBECHAT_TEST_DATABASE=postgres runs every app-level test on PostgreSQL instead of
@@ -178,7 +181,7 @@ def app_database_url(request) -> str:
 
 @pytest.fixture
 async def app(app_database_url, tmp_path) -> AsyncIterator:
-    app = create_app(app_config(app_database_url, tmp_path))
+    app = create_app(app_config(app_database_url, tmp_path), testing=True)
     async with app.test_app():
         yield app
 

@@ -384,7 +384,9 @@ async def test_without_redis_the_servers_session_check_closes_their_sockets(
     app_database_url, tmp_path
 ):
     """The server looks for sockets whose session is gone (every 30 s; 0.2 s here)."""
-    app = create_app(app_config(app_database_url, tmp_path / "server", LIVE_SESSION_CHECK=0.2))
+    app = create_app(
+        app_config(app_database_url, tmp_path / "server"), testing=True, session_check=0.2
+    )
     async with app.test_app():
         people = People(app)
         alice, bob = await people("alice"), await people("bob")
@@ -405,7 +407,8 @@ async def test_without_redis_the_servers_session_check_closes_their_sockets(
 @pytest.mark.parametrize("command", ["reset-password", "deactivate-user"])
 async def test_with_redis_their_open_sockets_close_at_once(app_database_url, tmp_path, command):
     app = create_app(
-        app_config(app_database_url, tmp_path / "server", VIBECHAT_REDIS_URL=SHARED_REDIS)
+        app_config(app_database_url, tmp_path / "server", VIBECHAT_REDIS_URL=SHARED_REDIS),
+        testing=True,
     )
     async with app.test_app():
         if not app.extensions["live"].broker.connected.is_set():

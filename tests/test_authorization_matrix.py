@@ -46,6 +46,7 @@ from tests.conftest import (
     user_id,
 )
 from vibechat.app import create_app
+from vibechat.config import load_settings
 from vibechat.models import MAX_ID, Session, User
 
 # One event loop for the module: the world (app, database, browsers) is made once.
@@ -211,11 +212,13 @@ def route_table(app) -> dict[tuple[str, str], object]:
 # Read at collection time, so that every route of the app becomes cells of its own.
 ROUTES = route_table(
     create_app(
-        {
-            "TESTING": True,
-            "VIBECHAT_SECRET_KEY": TEST_SECRET,
-            "VIBECHAT_INSTANCE_PATH": tempfile.gettempdir(),
-        }
+        load_settings(
+            overrides={
+                "VIBECHAT_SECRET_KEY": TEST_SECRET,
+                "VIBECHAT_INSTANCE_PATH": tempfile.gettempdir(),
+            }
+        ),
+        testing=True,
     )
 )
 CELLS = [(method, rule, role) for (method, rule) in ROUTES for role in ROLES]
@@ -268,7 +271,7 @@ async def world(sqlite_template, tmp_path_factory):
     shutil.copyfile(sqlite_template, folder / "vibechat.sqlite3")
     url = f"sqlite+aiosqlite:///{folder / 'vibechat.sqlite3'}"
     # No rate limits: the matrix posts far more than a person would in a minute.
-    app = create_app(app_config(url, folder, VIBECHAT_RATE_LIMITS=False))
+    app = create_app(app_config(url, folder, VIBECHAT_RATE_LIMITS=False), testing=True)
     async with app.test_app():
         people = People(app)
         for username in (*PLAYERS.values(), TARGET, OUTSIDER):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 
@@ -721,7 +723,7 @@ async def test_a_title_of_invisible_characters_is_no_title(alice, db, title):
 
 
 async def test_a_chat_cannot_grow_past_the_member_limit(app, alice, bob, carol, people, db):
-    app.config["VIBECHAT_MAX_MEMBERS"] = 3
+    app.extensions["settings"] = replace(app.extensions["settings"], max_members=3)
     await people("dave")
     too_many = await alice.post("/chats", {"title": "Crowd", "members": "bob carol dave"})
     assert too_many.status_code == 422

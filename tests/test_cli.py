@@ -193,7 +193,7 @@ async def test_copy_to_moves_a_sqlite_install_to_postgresql(tmp_path, postgres_u
     assert again.returncode == 1
     assert "already has rows" in again.stderr
 
-    app = create_app(app_config(postgres_url, tmp_path / "pg"))
+    app = create_app(app_config(postgres_url, tmp_path / "pg"), testing=True)
     async with app.test_app():
         db = app.extensions["db"]
         async with db.read() as session:

@@ -154,7 +154,7 @@ def test_app_service_settings_are_real_and_valid(service):
     assert referenced <= SETTING_NAMES
     settings = load_settings(env)  # raises ConfigError on a value the app refuses
     check_workers(settings)
-    assert settings["VIBECHAT_PROXY_HOPS"] == 1  # Caddy, and nothing else, in front
+    assert settings.proxy_hops == 1  # Caddy, and nothing else, in front
 
 
 def test_the_proxy_gets_only_variables_its_caddyfile_reads():
@@ -188,7 +188,7 @@ def test_caddy_and_the_image_health_check_a_route_the_app_has(tmp_path):
     (caddy_path,) = re.findall(r"^\s*health_uri (\S+)", block, re.MULTILINE)
     image_path = re.search(r"http://127\.0\.0\.1:%s(/[^'\"]*)", exec_form("HEALTHCHECK")[-1])
     assert image_path and image_path.group(1) == caddy_path
-    app = create_app(app_config("sqlite+aiosqlite:///unused.sqlite3", tmp_path))
+    app = create_app(app_config("sqlite+aiosqlite:///unused.sqlite3", tmp_path), testing=True)
     assert caddy_path in {rule.rule for rule in app.url_map.iter_rules()}
 
 
@@ -249,10 +249,10 @@ def test_dockerfile_settings_are_real_and_valid():
     mentioned = set(re.findall(r"VIBECHAT_[A-Z_]+", read(DEPLOY / "Dockerfile")))
     assert mentioned <= SETTING_NAMES
     settings = load_settings({k: v for k, v in env.items() if k.startswith("VIBECHAT_")})
-    assert settings["VIBECHAT_HOST"] == "0.0.0.0"  # noqa: S104 - reachable from outside the container
-    assert ("EXPOSE", str(settings["VIBECHAT_PORT"])) in final_stage()
+    assert settings.host == "0.0.0.0"  # noqa: S104 - reachable from outside the container
+    assert ("EXPOSE", str(settings.port)) in final_stage()
     assert any(
-        keyword == "VOLUME" and settings["VIBECHAT_INSTANCE_PATH"] in arguments.split()
+        keyword == "VOLUME" and settings.instance_path in arguments.split()
         for keyword, arguments in final_stage()
     )
 

@@ -195,7 +195,7 @@ class World:
 
     @property
     def max_request(self) -> int:
-        return self.app.config["VIBECHAT_MAX_BODY_BYTES"]
+        return self.app.extensions["settings"].max_body_bytes
 
     async def person(self, username: str) -> Person:
         return await self.people(username)
@@ -213,7 +213,7 @@ def world(sqlite_template, tmp_path_factory):
     shutil.copyfile(sqlite_template, folder / "vibechat.sqlite3")
     url = f"sqlite+aiosqlite:///{folder / 'vibechat.sqlite3'}"
     # No rate limits: hypothesis fails at logging in far more often than anyone may.
-    app = create_app(app_config(url, folder, VIBECHAT_RATE_LIMITS=False))
+    app = create_app(app_config(url, folder, VIBECHAT_RATE_LIMITS=False), testing=True)
     serving = app.test_app()
     with asyncio.Runner() as runner:
         runner.run(serving.__aenter__())

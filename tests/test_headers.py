@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -138,7 +139,8 @@ async def test_over_https_the_socket_is_wss_and_hsts_is_sent(app):
 
 
 async def test_the_public_origins_setting_names_the_socket_origins(app):
-    app.config["VIBECHAT_PUBLIC_ORIGINS"] = ("https://chat.example.org",)
+    origins = ("https://chat.example.org",)
+    app.extensions["settings"] = replace(app.extensions["settings"], public_origins=origins)
     response = await app.test_client().get("/login")
     assert parse_csp(response.headers["Content-Security-Policy"])["connect-src"] == [
         "'self'",

@@ -18,7 +18,7 @@ async def test_both_answer_200_when_all_is_well(app):
 
 
 async def test_without_its_database_the_app_is_alive_but_not_ready(tmp_path):
-    app = create_app(app_config(UNREACHABLE_DATABASE, tmp_path))
+    app = create_app(app_config(UNREACHABLE_DATABASE, tmp_path), testing=True)
     async with app.test_app():
         client = app.test_client()
         assert (await client.get("/healthz")).status_code == 200

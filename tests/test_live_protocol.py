@@ -46,7 +46,9 @@ def app_settings() -> dict:
 @pytest.fixture
 async def app(app_database_url, tmp_path, app_settings):
     app = create_app(
-        app_config(app_database_url, tmp_path, LIVE_BROKER=RecordingBroker(), **app_settings)
+        app_config(app_database_url, tmp_path, **app_settings),
+        testing=True,
+        broker=RecordingBroker(),
     )
     async with app.test_app():
         yield app

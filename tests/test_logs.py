@@ -123,7 +123,7 @@ async def test_a_whole_session_logs_json_lines_with_ids_and_never_a_secret(json_
 
 
 async def test_text_logs_name_the_request_id_and_answers_carry_it(tmp_path, sqlite_url):
-    app = create_app(app_config(sqlite_url, tmp_path, VIBECHAT_LOG_FORMAT="text"))
+    app = create_app(app_config(sqlite_url, tmp_path, VIBECHAT_LOG_FORMAT="text"), testing=True)
     # The process's one handler (made by the first app of this test run): read what
     # it writes.
     [handler] = [h for h in logging.getLogger().handlers if getattr(h, "vibechat", False)]

@@ -24,7 +24,7 @@ TOKEN = "scrape-token-for-tests"
 @pytest.fixture
 async def metered(app_database_url, tmp_path):
     """The app with metrics on (no token)."""
-    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_METRICS=True))
+    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_METRICS=True), testing=True)
     async with app.test_app():
         yield app
 
@@ -56,7 +56,9 @@ async def test_metrics_are_off_unless_turned_on(app):
 async def test_with_a_token_only_a_scrape_that_sends_it_is_answered(
     app_database_url, tmp_path, extra
 ):
-    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_METRICS=True, **extra))
+    app = create_app(
+        app_config(app_database_url, tmp_path, VIBECHAT_METRICS=True, **extra), testing=True
+    )
     async with app.test_app():
         client = app.test_client()
         assert (await client.get("/metrics")).status_code == 404
@@ -130,7 +132,8 @@ async def test_open_sockets_are_counted_while_open(metered):
 
 async def test_a_slow_consumer_dropped_is_counted(app_database_url, tmp_path):
     app = create_app(
-        app_config(app_database_url, tmp_path, VIBECHAT_METRICS=True, VIBECHAT_WS_QUEUE=2)
+        app_config(app_database_url, tmp_path, VIBECHAT_METRICS=True, VIBECHAT_WS_QUEUE=2),
+        testing=True,
     )
     async with app.test_app():
         client = app.test_client()
@@ -152,7 +155,7 @@ async def test_a_slow_consumer_dropped_is_counted(app_database_url, tmp_path):
 @pytest.mark.parametrize("extra", [{"VIBECHAT_LIMIT_MESSAGES": "2 per 10 seconds"}])
 async def test_rate_limit_refusals_are_counted_by_limit(app_database_url, tmp_path, extra):
     settings = {"VIBECHAT_METRICS": True, "VIBECHAT_RATE_LIMITS": True, **extra}
-    app = create_app(app_config(app_database_url, tmp_path, **settings))
+    app = create_app(app_config(app_database_url, tmp_path, **settings), testing=True)
     async with app.test_app():
         client = app.test_client()
         alice = await People(app)("alice")

@@ -39,7 +39,7 @@ def limits() -> dict:
 @pytest.fixture
 async def app(app_database_url, tmp_path, limits):
     settings = {"VIBECHAT_RATE_LIMITS": True, **limits}
-    app = create_app(app_config(app_database_url, tmp_path, **settings))
+    app = create_app(app_config(app_database_url, tmp_path, **settings), testing=True)
     async with app.test_app():
         yield app
 
@@ -296,8 +296,8 @@ async def test_with_redis_every_process_shares_one_count(app_database_url, tmp_p
         "VIBECHAT_LIMIT_LOGIN_USERNAME": "4 per minute",
     }
     username = f"shared-{uuid.uuid4().hex[:12]}"  # a key no other run has used
-    first = create_app(app_config(app_database_url, tmp_path / "a", **settings))
-    second = create_app(app_config(app_database_url, tmp_path / "b", **settings))
+    first = create_app(app_config(app_database_url, tmp_path / "a", **settings), testing=True)
+    second = create_app(app_config(app_database_url, tmp_path / "b", **settings), testing=True)
     async with first.test_app(), second.test_app():
         one = await fresh_visitor(People(first))
         two = await fresh_visitor(People(second))
@@ -317,7 +317,8 @@ async def test_when_redis_is_unreachable_people_can_still_sign_in(app_database_u
             tmp_path,
             VIBECHAT_RATE_LIMITS=True,
             VIBECHAT_REDIS_URL=f"redis://127.0.0.1:{closed_port}/0",
-        )
+        ),
+        testing=True,
     )
     async with app.test_app():
         people = People(app)

@@ -137,7 +137,9 @@ async def _until(condition) -> None:
 
 
 async def test_readiness_reports_the_broker(app_database_url, tmp_path, own_redis):
-    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_REDIS_URL=own_redis.url))
+    app = create_app(
+        app_config(app_database_url, tmp_path, VIBECHAT_REDIS_URL=own_redis.url), testing=True
+    )
     async with app.test_app():
         client = app.test_client()
         ready = await client.get("/readyz")
@@ -160,7 +162,9 @@ async def test_when_redis_returns_every_socket_is_told_to_reconnect(
     app_database_url, tmp_path, own_redis
 ):
     """Frames from other processes were lost during the outage: pages must catch up."""
-    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_REDIS_URL=own_redis.url))
+    app = create_app(
+        app_config(app_database_url, tmp_path, VIBECHAT_REDIS_URL=own_redis.url), testing=True
+    )
     async with app.test_app():
         people = People(app)
         alice, bob = await people("alice"), await people("bob")

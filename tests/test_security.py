@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import func, select
 
@@ -84,7 +86,8 @@ async def test_htmx_sends_the_token_in_a_header(alice, watercooler, db):
 
 
 async def test_public_origins_setting_names_the_origins_a_proxy_serves(app, alice, watercooler, db):
-    app.config["VIBECHAT_PUBLIC_ORIGINS"] = ("https://chat.example.org",)
+    origins = ("https://chat.example.org",)
+    app.extensions["settings"] = replace(app.extensions["settings"], public_origins=origins)
     ok = await alice.post(
         f"/chats/{watercooler}/messages",
         {"body": "x"},
@@ -112,7 +115,7 @@ async def test_logout_needs_a_token(alice, db):
 
 
 async def test_an_oversized_request_gets_413_and_changes_nothing(app, alice, watercooler, db):
-    limit = app.config["VIBECHAT_MAX_BODY_BYTES"]
+    limit = app.extensions["settings"].max_body_bytes
     response = await send(alice, watercooler, "x" * (limit + 10))
     assert response.status_code == 413
     assert await messages_in(db) == 0

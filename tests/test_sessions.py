@@ -87,7 +87,9 @@ async def test_over_https_every_cookie_is_secure_by_default(people):
 async def test_the_secure_cookies_setting_forces_the_flag_either_way(
     app_database_url, tmp_path, setting, scheme, secure
 ):
-    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_SECURE_COOKIES=setting))
+    app = create_app(
+        app_config(app_database_url, tmp_path, VIBECHAT_SECURE_COOKIES=setting), testing=True
+    )
     async with app.test_app():
         response = await app.test_client().get("/register", scheme=scheme)
     assert ("secure" in cookie_attributes(response, "vibechat_csrf")) is secure
@@ -97,7 +99,7 @@ async def test_behind_a_trusted_proxy_https_is_taken_from_x_forwarded_proto(
     app_database_url, tmp_path
 ):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
-    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_PROXY_HOPS=1))
+    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_PROXY_HOPS=1), testing=True)
     async with app.test_app():
         response = await app.test_client().get("/register", headers=forwarded)
     assert "secure" in cookie_attributes(response, "vibechat_csrf")
@@ -146,7 +148,8 @@ async def test_lifetimes_are_settings(app_database_url, tmp_path):
     app = create_app(
         app_config(
             app_database_url, tmp_path, VIBECHAT_SESSION_IDLE=60, VIBECHAT_SESSION_LIFETIME=3600
-        )
+        ),
+        testing=True,
     )
     async with app.test_app():
         people = People(app)
@@ -184,7 +187,9 @@ async def test_an_open_socket_closes_when_its_session_lifetime_ends(
     app_database_url,
     tmp_path,
 ):
-    app = create_app(app_config(app_database_url, tmp_path, VIBECHAT_SESSION_LIFETIME=2))
+    app = create_app(
+        app_config(app_database_url, tmp_path, VIBECHAT_SESSION_LIFETIME=2), testing=True
+    )
     async with app.test_app():
         alice = await People(app)("alice")
         async with live(alice.client) as socket:

@@ -12,7 +12,7 @@ from vibechat.warmup import GC_THRESHOLDS
 async def test_serving_starts_with_templates_compiled_and_the_collector_tuned(
     app_database_url, tmp_path
 ):
-    app = create_app({**app_config(app_database_url, tmp_path), "TESTING": False})
+    app = create_app(app_config(app_database_url, tmp_path))  # testing=False: as served
     thresholds = gc.get_threshold()
     try:
         async with app.test_app():
@@ -24,7 +24,7 @@ async def test_serving_starts_with_templates_compiled_and_the_collector_tuned(
 
 
 async def test_test_apps_leave_the_collector_alone(app_database_url, tmp_path):
-    app = create_app(app_config(app_database_url, tmp_path))
+    app = create_app(app_config(app_database_url, tmp_path), testing=True)
     thresholds = gc.get_threshold()
     async with app.test_app():
         assert gc.get_threshold() == thresholds

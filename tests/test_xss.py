@@ -489,8 +489,8 @@ async def app(app_database_url, tmp_path, monkeypatch):
     """The app of conftest, with the rate limits off (this module posts hundreds of
     messages a second) and a socket queue no test here can fill."""
     monkeypatch.setenv("VIBECHAT_RATE_LIMITS", "off")
-    monkeypatch.setenv("VIBECHAT_WS_QUEUE", "100000")
-    app = create_app(app_config(app_database_url, tmp_path))
+    monkeypatch.setenv("VIBECHAT_WS_QUEUE", "10000")  # the most it may be
+    app = create_app(app_config(app_database_url, tmp_path), testing=True)
     async with app.test_app():
         yield app
 

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from brotli_asgi import BrotliMiddleware
 from quart import Quart, request
 
 from vibechat import logs, metrics, passwords, paths, security, shutdown
-from vibechat.config import (
-    check_workers,
-    database_url,
-    load_settings,
-    secret_key,
-)
+from vibechat.config import Settings, check_workers, database_url, load_settings, secret_key
 from vibechat.db import Database
 from vibechat.errors import register_error_handlers
 from vibechat.headers import add_security_headers
 from vibechat.http1 import refuse_ambiguous_length
+from vibechat.live.broker import Broker
+from vibechat.live.envelope import SESSION_CHECK
 from vibechat.live.setup import init_live
 from vibechat.message_cache import init_message_cache
 from vibechat.proxy import behind_proxies
@@ -32,33 +26,45 @@ from vibechat.web import IdConverter
 COMPRESSION_QUALITY = 5  # brotli 0-11: 5 is fast on every request and near the best
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Quart:
-    """Defaults, then VIBECHAT_* from the environment, then the caller's mapping."""
-    settings = load_settings()
-    settings.update(config or {})
+def create_app(
+    settings: Settings | None = None,
+    *,
+    testing: bool = False,
+    broker: Broker | None = None,
+    session_check: float = SESSION_CHECK,
+) -> Quart:
+    """The app for these settings (default: read from the environment, load_settings()).
+
+    The keywords are for tests and benchmarks. `testing`: Quart's testing mode (an
+    error reaches the test client instead of becoming a 500), the cheapest password
+    hashes, and no warm-up (hundreds of apps run in one process). `broker`: the live
+    broker to publish through (a recording one), instead of Redis when
+    VIBECHAT_REDIS_URL is set or the in-process one. `session_check`: seconds between
+    checks that the open sockets' sessions still exist.
+    """
+    settings = load_settings() if settings is None else settings
     check_workers(settings)
     app = Quart(
         __name__,
         template_folder=str(paths.TEMPLATES),
         static_folder=str(paths.STATIC),
-        instance_path=settings["VIBECHAT_INSTANCE_PATH"],
+        instance_path=settings.instance_path,
     )
-    app.config.update(settings)
+    app.testing = testing
+    app.extensions["settings"] = settings  # read through vibechat.web.settings()
     app.secret_key = secret_key(settings)
     app.config.update(
-        MAX_CONTENT_LENGTH=settings["VIBECHAT_MAX_BODY_BYTES"],
-        MAX_FORM_MEMORY_SIZE=settings["VIBECHAT_MAX_BODY_BYTES"],
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.max_body_bytes,
     )
-    logs.configure_logging(settings["VIBECHAT_LOG_FORMAT"])
+    logs.configure_logging(settings.log_format)
     shutdown.install()
     app.extensions["rate_limits"] = RateLimits(settings)
-    app.extensions["password_hasher"] = passwords.password_hasher(
-        cheap=app.config.get("TESTING", False)
-    )
+    app.extensions["password_hasher"] = passwords.password_hasher(cheap=testing)
 
     @app.before_serving
     async def open_database() -> None:
-        app.extensions["db"] = Database(database_url(app.config))
+        app.extensions["db"] = Database(database_url(settings))
         # Checked against for unknown usernames, so a miss costs what a hit costs.
         app.extensions["dummy_password_hash"] = app.extensions["password_hasher"].hash(
             "not a real password"
@@ -70,7 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
         metrics.process_ended()
 
     logs.init_request_logging(app)  # first: every later hook's lines carry the request id
-    init_sessions(app)
+    init_sessions(app, settings)
     app.before_request(security.check_csrf)
     app.after_request(security.remember_csrf_cookie)
     app.after_request(_no_cache_for_pages)
@@ -79,20 +85,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Quart:
     app.url_map.converters["id"] = IdConverter
     for blueprint in (auth.bp, account.bp, chats.bp, messages.bp, ops.bp):
         app.register_blueprint(blueprint)
-    init_live(app)
+    init_live(app, settings, broker=broker, session_check=session_check)
     register_error_handlers(app)
     register_template_helpers(app)
     init_message_cache(app)
-    init_warmup(app)  # registered last: runs after the other before_serving hooks
+    if not testing:
+        init_warmup(app)  # registered last: runs after the other before_serving hooks
     # Brotli when the browser accepts it, else gzip, for pages, CSS and JS alike
     # (a maintained ASGI middleware: Quart compresses nothing by itself).
     app.asgi_app = BrotliMiddleware(
         app.asgi_app, quality=COMPRESSION_QUALITY, minimum_size=256, gzip_fallback=True
     )
-    if settings["VIBECHAT_PROXY_HOPS"]:
+    if settings.proxy_hops:
         # The client's address and scheme as the trusted proxies saw them (hypercorn's
         # middleware): rate limits count people, not the proxy; HTTPS is known.
-        app.asgi_app = behind_proxies(app.asgi_app, settings["VIBECHAT_PROXY_HOPS"])
+        app.asgi_app = behind_proxies(app.asgi_app, settings.proxy_hops)
     app.asgi_app = refuse_ambiguous_length(app.asgi_app)  # outermost: before anything reads
     return app
 

@@ -1,7 +1,9 @@
 """Validation of what people type: each function returns the clean value or raises Invalid.
 
-Limits follow SPEC §3. A field that is missing altogether is malformed (400); a field
-that is present but unacceptable is invalid (422).
+The lengths of usernames, display names, titles and message bodies follow SPEC §3, the
+password minimum §8; PASSWORD_MAX and MEMBERS_MAX are this app's own. A field that is
+missing altogether is malformed (400); a field that is present but unacceptable is
+invalid (422).
 """
 
 from __future__ import annotations

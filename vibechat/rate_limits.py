@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
-from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -23,23 +21,26 @@ from quart import current_app, request
 from werkzeug.exceptions import TooManyRequests
 
 from vibechat import metrics
+from vibechat.config import Settings
 
 log = logging.getLogger(__name__)
 
-# Each limit: the setting that holds its rate.
-LIMITS = {
-    "login_username": "VIBECHAT_LIMIT_LOGIN_USERNAME",
-    "login_address": "VIBECHAT_LIMIT_LOGIN_ADDRESS",
-    "register_address": "VIBECHAT_LIMIT_REGISTER_ADDRESS",
-    "register_username": "VIBECHAT_LIMIT_REGISTER_USERNAME",
-    "messages": "VIBECHAT_LIMIT_MESSAGES",
-    "socket_frames": "VIBECHAT_LIMIT_SOCKET_FRAMES",
-}
+
+def rates(settings: Settings) -> dict[str, str]:
+    """Each limit by name, with the rate its setting (VIBECHAT_LIMIT_...) gives it."""
+    return {
+        "login_username": settings.limit_login_username,
+        "login_address": settings.limit_login_address,
+        "register_address": settings.limit_register_address,
+        "register_username": settings.limit_register_username,
+        "messages": settings.limit_messages,
+        "socket_frames": settings.limit_socket_frames,
+    }
 
 
-def shared_storage(settings: Mapping[str, Any]) -> Storage:
+def shared_storage(settings: Settings) -> Storage:
     """Redis (through redis-py) when configured, so workers share counts; else memory."""
-    url = settings.get("VIBECHAT_REDIS_URL")
+    url = settings.redis_url
     if url:
         return RedisStorage(
             f"async+{url}", implementation="redispy", key_prefix="vibechat", wrap_exceptions=True
@@ -48,12 +49,12 @@ def shared_storage(settings: Mapping[str, Any]) -> Storage:
 
 
 class RateLimits:
-    """The app's limits, keyed by name (see LIMITS)."""
+    """The app's limits, keyed by name (see rates())."""
 
-    def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.enabled: bool = settings["VIBECHAT_RATE_LIMITS"]
+    def __init__(self, settings: Settings) -> None:
+        self.enabled: bool = settings.rate_limits
         self.items: dict[str, RateLimitItem] = {
-            name: parse(settings[setting]) for name, setting in LIMITS.items()
+            name: parse(rate) for name, rate in rates(settings).items()
         }
         self.shared = MovingWindowRateLimiter(shared_storage(settings))
         self.local = MovingWindowRateLimiter(MemoryStorage())

@@ -18,6 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from quart import Request, Websocket, current_app, g, request
 from werkzeug.exceptions import Forbidden
 
+from vibechat.web import settings
+
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -83,7 +85,7 @@ PAGE_SCHEMES = {"ws": "http", "wss": "https"}
 
 
 def own_origins(req: Request | Websocket) -> set[str]:
-    configured = current_app.config["VIBECHAT_PUBLIC_ORIGINS"]
+    configured = settings().public_origins
     if configured:
         return set(configured)
     scheme = PAGE_SCHEMES.get(req.scheme, req.scheme)
@@ -121,7 +123,7 @@ async def check_csrf() -> None:
 
 def cookies_secure() -> bool:
     """Whether cookies get `Secure`: as configured, or (auto) when this came over HTTPS."""
-    configured = current_app.config["VIBECHAT_SECURE_COOKIES"]
+    configured = settings().secure_cookies
     return request.is_secure if configured is None else configured
 
 

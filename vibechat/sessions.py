@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from functools import wraps
 from urllib.parse import urlencode
 
-from quart import Quart, current_app, g, has_request_context, request, url_for
+from quart import Quart, g, has_request_context, request, url_for
 from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
 
 from vibechat import queries
+from vibechat.config import Settings
 from vibechat.models import Session, utcnow
 from vibechat.security import hash_token, new_session_token
-from vibechat.web import db, see_other
+from vibechat.web import db, see_other, settings
 
 SESSION_COOKIE = "vibechat_session"
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
@@ -40,12 +41,13 @@ class SessionCookies(QuartAuth):
         self._cookie_secure = value
 
 
-def init_sessions(app: Quart) -> None:
+def init_sessions(app: Quart, settings: Settings) -> None:
+    # quart-auth reads its own options from app.config.
     app.config.update(
         QUART_AUTH_COOKIE_NAME=SESSION_COOKIE,
-        QUART_AUTH_COOKIE_SECURE=app.config["VIBECHAT_SECURE_COOKIES"],
+        QUART_AUTH_COOKIE_SECURE=settings.secure_cookies,
         QUART_AUTH_COOKIE_SAMESITE="Lax",
-        QUART_AUTH_DURATION=app.config["VIBECHAT_SESSION_LIFETIME"],
+        QUART_AUTH_DURATION=settings.session_lifetime,
         QUART_AUTH_SALT="vibechat session",
     )
     SessionCookies(app)
@@ -54,10 +56,9 @@ def init_sessions(app: Quart) -> None:
 
 
 def _lifetimes() -> tuple[timedelta, timedelta]:
-    config = current_app.config
     return (
-        timedelta(seconds=config["VIBECHAT_SESSION_IDLE"]),
-        timedelta(seconds=config["VIBECHAT_SESSION_LIFETIME"]),
+        timedelta(seconds=settings().session_idle),
+        timedelta(seconds=settings().session_lifetime),
     )
 
 

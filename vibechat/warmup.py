@@ -28,10 +28,8 @@ GC_THRESHOLDS = (10_000, 50, 10)
 
 
 def init_warmup(app: Quart) -> None:
-    if app.config.get("TESTING"):
-        # The test suite runs hundreds of apps in one process with Python's own
-        # settings; tests/test_warmup.py starts one without TESTING.
-        return
+    """Warm up when serving starts. Test apps (create_app(testing=True)) skip it: the
+    suite runs hundreds of apps in one process with Python's own collector settings."""
 
     @app.before_serving
     async def warm_up() -> None:

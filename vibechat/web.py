@@ -1,10 +1,12 @@
-"""Small helpers the web side shares: the database, redirects after POST, the htmx check."""
+"""Small helpers the web side shares: the database, the settings, redirects after POST,
+the htmx check."""
 
 from __future__ import annotations
 
 from quart import current_app, has_request_context, redirect, request
 from werkzeug.routing import IntegerConverter
 
+from vibechat.config import Settings
 from vibechat.db import Database
 from vibechat.models import MAX_ID
 
@@ -40,3 +42,9 @@ def db() -> Database:
     """The app's database (opened when serving starts): the one way code that runs in a
     request or a socket reaches it."""
     return current_app.extensions["db"]
+
+
+def settings() -> Settings:
+    """The app's settings (typed, frozen, checked when the app was made): the one way
+    code that runs in a request or a socket reads a VIBECHAT_* value."""
+    return current_app.extensions["settings"]

@@ -14,14 +14,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vibechat import forms, queries, schema
-from vibechat.config import database_url
+from vibechat.config import Settings, database_url
 from vibechat.db import Database
 from vibechat.live.envelope import seal, user_topic
 from vibechat.live.redis_broker import publish_on
@@ -52,7 +51,7 @@ class Outcome:
 
 
 async def create_user(
-    settings: Mapping[str, Any], username: str, password: str, display_name: str = ""
+    settings: Settings, username: str, password: str, display_name: str = ""
 ) -> User:
     """A new account, checked exactly as the register form checks one."""
     try:
@@ -68,7 +67,7 @@ async def create_user(
     return user
 
 
-async def reset_password(settings: Mapping[str, Any], username: str, password: str) -> Outcome:
+async def reset_password(settings: Settings, username: str, password: str) -> Outcome:
     """Store a new password (the password-change form's rules) and end every session."""
     async with _database(settings) as db:
         async with db.read() as session:
@@ -91,7 +90,7 @@ async def reset_password(settings: Mapping[str, Any], username: str, password: s
     )
 
 
-async def deactivate_user(settings: Mapping[str, Any], username: str) -> Outcome:
+async def deactivate_user(settings: Settings, username: str) -> Outcome:
     """Stop someone signing in and end every session of theirs; their messages stay."""
     async with _database(settings) as db, db.write() as session:
         user = await _user_named(session, username)
@@ -109,7 +108,7 @@ async def deactivate_user(settings: Mapping[str, Any], username: str) -> Outcome
     )
 
 
-async def reactivate_user(settings: Mapping[str, Any], username: str) -> Outcome:
+async def reactivate_user(settings: Settings, username: str) -> Outcome:
     """Let a deactivated person sign in again (with the password they had)."""
     async with _database(settings) as db, db.write() as session:
         user = await _user_named(session, username)
@@ -121,7 +120,7 @@ async def reactivate_user(settings: Mapping[str, Any], username: str) -> Outcome
 
 
 @contextlib.asynccontextmanager
-async def _database(settings: Mapping[str, Any]) -> AsyncIterator[Database]:
+async def _database(settings: Settings) -> AsyncIterator[Database]:
     url = database_url(settings)
     # Before any query: an old schema would fail with a driver error about a missing
     # table or column, which says nothing about what to do.
@@ -141,10 +140,10 @@ async def _user_named(session: AsyncSession, username: str) -> User:
     return user
 
 
-async def _close_sockets(settings: Mapping[str, Any], user_id: int, ended: list[str]) -> bool:
+async def _close_sockets(settings: Settings, user_id: int, ended: list[str]) -> bool:
     """Tell the server to close the sockets of these ended sessions; False if it cannot
     be reached (no Redis configured, or Redis not answering)."""
-    redis_url = settings.get("VIBECHAT_REDIS_URL")
+    redis_url = settings.redis_url
     if not ended or not redis_url:
         return False
     client = redis.Redis.from_url(

@@ -36,16 +36,16 @@ def serve(args: argparse.Namespace) -> int:
     """Run hypercorn on VIBECHAT_HOST:VIBECHAT_PORT."""
     settings = load_settings()
     check_workers(settings)
-    bind = f"{settings['VIBECHAT_HOST']}:{settings['VIBECHAT_PORT']}"
+    bind = f"{settings.host}:{settings.port}"
     # The interpreter running us has hypercorn installed beside vibechat, even when
     # the venv's bin folder is not on PATH (make run calls .venv/bin/vibechat).
     command = [sys.executable, "-m", "hypercorn", "--config", HYPERCORN_CONFIG]
-    command += ["--bind", bind, "--workers", str(settings["VIBECHAT_WORKERS"])]
+    command += ["--bind", bind, "--workers", str(settings.workers)]
     command.append("vibechat.app:create_app()")
-    if settings["VIBECHAT_WORKERS"] > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Metrics summed over every worker: a fresh folder for this run's counters.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vibechat-metrics-")
-    if settings["VIBECHAT_LOG_FORMAT"] == "text":  # a JSON log takes JSON lines only
+    if settings.log_format == "text":  # a JSON log takes JSON lines only
         print(f"vibechat is at http://{bind}/ (Ctrl+C stops it)", flush=True)
     os.execv(sys.executable, command)  # noqa: S606 - replaces this process with the server
     return 0  # pragma: no cover

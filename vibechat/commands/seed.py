@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from vibechat import queries
-from vibechat.config import database_url
+from vibechat.config import Settings, database_url
 from vibechat.db import Database
 from vibechat.passwords import password_hasher
 
@@ -26,7 +23,7 @@ WATERCOOLER = (
 )
 
 
-async def seed_demo(settings: Mapping[str, Any]) -> list[str]:
+async def seed_demo(settings: Settings) -> list[str]:
     """Create the demo people, a group chat and a direct chat; skip what exists."""
     db = Database(database_url(settings))
     report: list[str] = []

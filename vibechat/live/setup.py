@@ -10,6 +10,7 @@ from __future__ import annotations
 from quart import Quart
 
 from vibechat import shutdown
+from vibechat.config import Settings
 from vibechat.live import events, protocol
 from vibechat.live.broker import Broker, LocalBroker
 from vibechat.live.envelope import SESSION_CHECK
@@ -23,18 +24,22 @@ from vibechat.live.socket import bp
 from vibechat.live.typing_notices import Typing
 
 
-def init_live(app: Quart, broker: Broker | None = None) -> None:
+def init_live(
+    app: Quart,
+    settings: Settings,
+    broker: Broker | None = None,
+    session_check: float = SESSION_CHECK,
+) -> None:
     """Register the socket and create the shared state when serving starts. Publish
     through `broker` when given (tests), else Redis when configured, else in-process."""
     app.register_blueprint(bp)
-    protocol.configure(app.config["VIBECHAT_WS_COMPRESSION"])
+    protocol.configure(settings.ws_compression)
 
     @app.before_serving
     async def start_live() -> None:
-        chosen = broker or app.config.get("LIVE_BROKER")
-        redis_url = app.config.get("VIBECHAT_REDIS_URL")
-        if chosen is None and redis_url:
-            chosen = RedisBroker(redis_url)
+        chosen = broker
+        if chosen is None and settings.redis_url:
+            chosen = RedisBroker(settings.redis_url)
         chosen = chosen or LocalBroker()
         shared = isinstance(chosen, RedisBroker)
         presence = RedisPresence(chosen.client) if shared else Presence()
@@ -44,10 +49,9 @@ def init_live(app: Quart, broker: Broker | None = None) -> None:
             presence_news=PresenceNews(presence, events.presence_batch, Jobs(app.app_context)),
             typing=Typing(events.typing_changed, Jobs(app.app_context)),
             upkeep=Jobs(app.app_context),
-            max_per_session=app.config["VIBECHAT_WS_PER_SESSION"],
-            max_per_person=app.config["VIBECHAT_WS_PER_PERSON"],
+            max_per_session=settings.ws_per_session,
+            max_per_person=settings.ws_per_person,
         )
-        session_check = app.config.get("LIVE_SESSION_CHECK", SESSION_CHECK)
         live.upkeep.start(lambda: check_sessions_regularly(live, session_check))
         if shared:
             chosen.on_resubscribed = live.reconnect_everyone

@@ -31,7 +31,7 @@ from vibechat.live.read_notices import ReadNotices
 from vibechat.models import MAX_ID, utcnow
 from vibechat.rate_limits import rate_limits
 from vibechat.security import is_same_origin
-from vibechat.web import db
+from vibechat.web import db, settings
 
 bp = Blueprint("live", __name__)
 log = logging.getLogger(__name__)
@@ -230,7 +230,7 @@ async def socket():
         g.user,
         g.session_token_hash,
         g.session_expires_at,
-        current_app.config["VIBECHAT_WS_QUEUE"],
+        settings().ws_queue,
     )
     refused = live.admit(connection)
     if refused:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, abort, current_app, g, render_template, request, url_for
+from quart import Blueprint, abort, g, render_template, request, url_for
 
 from vibechat import forms, queries
 from vibechat.live import events
 from vibechat.sessions import require_user
 from vibechat.views.base import member_or_404, online_among, owner_or_403
 from vibechat.views.chat_page import render_chat_page
-from vibechat.web import db, is_htmx, see_other
+from vibechat.web import db, is_htmx, see_other, settings
 
 bp = Blueprint("chats", __name__)
 
@@ -97,7 +97,7 @@ async def direct():
 
 
 def max_members() -> int:
-    return current_app.config["VIBECHAT_MAX_MEMBERS"]
+    return settings().max_members
 
 
 def too_many_members() -> str:

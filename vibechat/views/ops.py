@@ -10,7 +10,7 @@ from quart import Blueprint, abort, current_app, request
 from sqlalchemy import text
 
 from vibechat.metrics import exposition
-from vibechat.web import db
+from vibechat.web import db, settings
 
 bp = Blueprint("ops", __name__)
 
@@ -40,9 +40,9 @@ async def readyz():
 
 
 def _scrape_allowed() -> bool:
-    if not current_app.config["VIBECHAT_METRICS"]:
+    if not settings().metrics:
         return False
-    token = current_app.config.get("VIBECHAT_METRICS_TOKEN")
+    token = settings().metrics_token
     if not token:
         return True
     sent = request.headers.get("Authorization", "")
