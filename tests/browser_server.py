@@ -45,11 +45,7 @@ def free_port() -> int:
 
 
 def server_env(instance: Path, port: int) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("VIBECHAT_") and key != "TESTING"
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("VIBECHAT_")}
     env.update(
         VIBECHAT_INSTANCE_PATH=str(instance),
         VIBECHAT_SECRET_KEY=SECRET_KEY,
