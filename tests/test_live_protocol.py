@@ -24,9 +24,10 @@ from vibechat.live import typing_notices
 from vibechat.live.broker import LocalBroker, RecordingBroker
 from vibechat.live.envelope import chat_topic, open_envelope, seal, user_topic
 from vibechat.live.hub import TOO_MANY_SOCKETS
+from vibechat.live.read_notices import READ_MARKS_EVERY
 from vibechat.live.session_check import close_ended_sessions
 from vibechat.live.socket import MAX_CLIENT_FRAME, SLOW_CLIENT, Connection
-from vibechat.models import utcnow
+from vibechat.models import MAX_ID, utcnow
 
 OWN_ORIGIN = "http://localhost"
 RECEIVE_TIMEOUT = 2.0  # a frame that should come comes well within this
@@ -824,3 +825,184 @@ async def test_a_chat_left_while_a_socket_opens_is_not_followed_by_it(
     async with opening_while(bob.client, bob_leaves) as (bob_ws, _):
         await send(alice, watercooler, "bob has gone")
         await bob_ws.quiet(f"#msg-{watercooler}-1")
+
+
+# -- read marks over the socket ----------------------------------------------------------
+
+
+async def read_mark(db, chat_id: int, username: str) -> int:
+    """The person's read mark in the chat, as the database holds it."""
+    reader = SimpleNamespace(id=await user_id(db, username))
+    async with db.read() as session:
+        return (await queries.membership_in(session, chat_id, reader)).last_read_seq
+
+
+def count_writes(monkeypatch) -> list[tuple[int, int, int]]:
+    """Every read mark written from now on: (chat, person, seq)."""
+    writes = []
+    real = queries.mark_read
+
+    async def counted(session, chat_id, user_id, seq):
+        writes.append((chat_id, user_id, seq))
+        await real(session, chat_id, user_id, seq)
+
+    monkeypatch.setattr(queries, "mark_read", counted)
+    return writes
+
+
+async def test_a_read_notice_moves_the_mark_and_every_tab_of_the_reader_hears_the_count(
+    people, alice, bob, watercooler, db
+):
+    other_session = await sign_in_again(people, "alice")
+    unread = f"span#unread-{watercooler}"
+    async with (
+        live(alice.client) as alice_ws,
+        live(other_session.client) as alice_elsewhere,
+        live(bob.client) as bob_ws,
+    ):
+        for body in ("one", "two", "three"):
+            await send(bob, watercooler, body)
+        await alice_ws.until(f"#msg-{watercooler}-3")
+
+        await alice_ws.send(json.dumps({"read": watercooler, "seq": 2}))
+        for socket in (alice_ws, alice_elsewhere):
+            slot = (await socket.until(unread)).top(unread)
+            assert slot.attributes["data-count"] == "1"
+            assert slot.text() == "1 unread"
+        assert await read_mark(db, watercooler, "alice") == 2
+        await bob_ws.quiet(unread)
+        assert not bob_ws.seen(unread)
+
+
+async def test_a_read_notice_past_the_last_message_reads_the_chat_to_its_end(
+    alice, bob, watercooler, db
+):
+    unread = f"span#unread-{watercooler}"
+    async with live(alice.client) as alice_ws:
+        for body in ("one", "two"):
+            await send(bob, watercooler, body)
+        await alice_ws.until(f"#msg-{watercooler}-2")
+        await alice_ws.send(json.dumps({"read": watercooler, "seq": 1000}))
+        slot = (await alice_ws.until(unread)).top(unread)
+        assert slot.attributes["data-count"] == "0"
+    assert await read_mark(db, watercooler, "alice") == 2
+
+
+async def test_a_read_notice_behind_the_mark_writes_nothing_and_says_nothing(
+    people, alice, bob, watercooler, db, monkeypatch
+):
+    """Another tab (or the page itself) has read further: the mark never goes back."""
+    unread = f"span#unread-{watercooler}"
+    async with live(alice.client) as alice_ws:
+        for body in ("one", "two", "three"):
+            await send(bob, watercooler, body)
+        await alice_ws.until(f"#msg-{watercooler}-3")
+        assert (await alice.post(f"/chats/{watercooler}/read", {"seq": "3"})).status_code == 303
+        await alice_ws.until(unread)
+        writes = count_writes(monkeypatch)
+        await alice_ws.send(json.dumps({"read": watercooler, "seq": 2}))
+        await alice_ws.quiet(unread)
+    assert writes == []
+    assert await read_mark(db, watercooler, "alice") == 3
+
+
+async def test_a_burst_of_read_notices_is_written_at_most_twice_and_ends_at_the_last(
+    alice, bob, watercooler, db, monkeypatch
+):
+    """A page reading 30 live messages one by one says so 30 times: the socket writes
+    the first at once and the rest together (read_notices.READ_MARKS_EVERY)."""
+    unread = f"span#unread-{watercooler}"
+    async with live(alice.client) as alice_ws:
+        for n in range(1, 31):
+            await send(bob, watercooler, f"message {n}")
+        await alice_ws.until(f"#msg-{watercooler}-30")
+        writes = count_writes(monkeypatch)
+        for seq in range(1, 31):
+            await alice_ws.send(json.dumps({"read": watercooler, "seq": seq}))
+        slot = (await alice_ws.until(unread)).top(unread)
+        while slot.attributes["data-count"] != "0":
+            slot = (await alice_ws.until(unread)).top(unread)
+    assert 1 <= len(writes) <= 2, writes
+    assert writes[-1][2] == 30
+    assert await read_mark(db, watercooler, "alice") == 30
+
+
+async def test_read_notices_waiting_when_the_socket_closes_are_written(alice, bob, watercooler, db):
+    async with live(alice.client) as alice_ws:
+        for body in ("one", "two", "three"):
+            await send(bob, watercooler, body)
+        await alice_ws.until(f"#msg-{watercooler}-3")
+        await alice_ws.send(json.dumps({"read": watercooler, "seq": 1}))  # written at once
+        await alice_ws.until(f"span#unread-{watercooler}")
+        await alice_ws.send(json.dumps({"read": watercooler, "seq": 3}))  # waits its turn
+        # Notices are handled in order: once the typing line is back, seq 3 is taken in.
+        await alice_ws.send(json.dumps({"typing": watercooler}))
+        await alice_ws.until(f"#typing-{watercooler}")
+        assert await read_mark(db, watercooler, "alice") == 1
+    # Leaving the block waits for the socket's handler to finish.
+    assert await read_mark(db, watercooler, "alice") == 3
+
+
+@pytest.mark.parametrize(
+    "app_settings",
+    [{"VIBECHAT_RATE_LIMITS": True, "VIBECHAT_LIMIT_SOCKET_FRAMES": "3 per minute"}],
+)
+async def test_read_notices_count_against_the_socket_frame_limit(
+    alice, bob, watercooler, db, app_settings
+):
+    unread = f"span#unread-{watercooler}"
+    async with live(alice.client) as alice_ws:
+        for body in ("one", "two", "three"):
+            await send(bob, watercooler, body)
+        await alice_ws.until(f"#msg-{watercooler}-3")
+        await alice_ws.send(json.dumps({"read": watercooler, "seq": 1}))  # 1: within the limit
+        await alice_ws.until(unread)
+        await alice_ws.send(json.dumps({"typing": watercooler}))  # 2
+        await alice_ws.send("noise")  # 3
+        await alice_ws.send(json.dumps({"read": watercooler, "seq": 3}))  # 4: ignored
+        await alice_ws.quiet(unread, within=READ_MARKS_EVERY + QUIET)
+    assert await read_mark(db, watercooler, "alice") == 1
+
+
+BAD_READ_NOTICES = {
+    "seq missing": '{"read": {chat}}',
+    "seq null": '{"read": {chat}, "seq": null}',
+    "seq as a string": '{"read": {chat}, "seq": "2"}',
+    "seq as a float": '{"read": {chat}, "seq": 2.0}',
+    "seq true": '{"read": {chat}, "seq": true}',
+    "seq negative": '{"read": {chat}, "seq": -1}',
+    "seq past any the database holds": '{"read": {chat}, "seq": ' + str(MAX_ID + 1) + "}",
+    "seq enormous": '{"read": {chat}, "seq": 123456789012345678901234567890}',
+    "seq a list": '{"read": {chat}, "seq": [2]}',
+    "chat as a string": '{"read": "{chat}", "seq": 2}',
+    "chat true for chat 1": '{"read": true, "seq": 2}',
+    "chat null": '{"read": null, "seq": 2}',
+    "a chat that does not exist": '{"read": 999999, "seq": 2}',
+    "a chat the reader is not in": '{"read": {other}, "seq": 2}',
+    "seq without a chat": '{"seq": 2}',
+}
+
+
+@pytest.mark.parametrize("notice", BAD_READ_NOTICES.values(), ids=BAD_READ_NOTICES.keys())
+async def test_a_bad_read_notice_changes_nothing_and_the_socket_stays_open(
+    alice, bob, carol, watercooler, db, monkeypatch, notice
+):
+    assert watercooler == 1  # "chat true for chat 1" is about this chat
+    elsewhere = await create_chat(bob, "Elsewhere", "carol")  # alice is not in it
+    corner = await create_chat(alice, "Corner", "bob")
+    for body in ("one", "two"):
+        await send(bob, watercooler, body)
+        await send(bob, elsewhere, body)
+    await send(bob, corner, "the one to read")
+    notice = notice.replace("{chat}", str(watercooler)).replace("{other}", str(elsewhere))
+    writes = count_writes(monkeypatch)
+    async with live(alice.client) as alice_ws:
+        await alice_ws.send(notice)
+        # Notices are handled in order and the first one waiting is written at once: by
+        # the time this one's count arrives, the bad one would have shown too.
+        await alice_ws.send(json.dumps({"read": corner, "seq": 1}))
+        await alice_ws.until(f"span#unread-{corner}")
+        await alice_ws.quiet(f"span#unread-{watercooler}")
+        assert not alice_ws.seen(f"span#unread-{watercooler}")
+    assert [chat for chat, _, _ in writes] == [corner]
+    assert await read_mark(db, watercooler, "alice") == 0
