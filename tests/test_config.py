@@ -59,9 +59,7 @@ def test_each_setting_is_one_field_of_the_settings_object_named_after_it():
 
 
 def test_every_number_has_a_range():
-    numbers = {
-        field.name for field in dataclasses.fields(Settings) if field.type in {"int", int}
-    }
+    numbers = {field.name for field in dataclasses.fields(Settings) if field.type in {"int", int}}
     assert numbers == {setting.attribute for setting in BOUNDED}
     assert {setting.name for setting in BOUNDED} >= {
         "VIBECHAT_PORT",
