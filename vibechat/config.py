@@ -330,7 +330,8 @@ class Settings:
     )
     limit_socket_frames: str = setting(
         "20 per 10 seconds",
-        "Frames a page may send on its socket (typing notices); the excess is ignored.",
+        "Frames a page may send on its socket (typing notices and read marks); the excess is"
+        " ignored.",
         _rate,
         words="a rate such as '20 per 10 seconds'",
     )
