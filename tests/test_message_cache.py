@@ -85,3 +85,18 @@ async def test_catch_up_fragments_keep_hx_swap_oob_after_the_page_cached_its_mes
     assert [li.attributes.get("hx-swap-oob") for li in items] == ["true"] * 3
     again = html(await (await alice.get(f"/chats/{watercooler}")).get_data(as_text=True))
     assert [li.attributes.get("hx-swap-oob") for li in again.css("li.message")] == [None] * 3
+
+
+async def test_a_live_frame_renders_its_message_through_the_cache_and_catch_up_reuses_it(
+    app, alice, watercooler
+):
+    """The broadcast of a new message and a catch-up fragment show the same version with
+    hx-swap-oob: one rendering serves both."""
+    with PartialRenders(app) as renders:
+        await send(alice, watercooler, "live and caught up")
+        assert renders.count == 1, "the frame rendered the message once"
+        fragment = await alice.get(
+            f"/chats/{watercooler}/messages?since=0", headers={"HX-Request": "true"}
+        )
+        assert renders.count == 1, "the catch-up reused the frame's rendering"
+    assert "live and caught up" in await fragment.get_data(as_text=True)

@@ -2,10 +2,14 @@
 
 The message partial (templates/messages/_message.html) never depends on who reads
 it, so the HTML of one version of a message is the same on every chat page, older
-page and catch-up that shows it. Rendering 50 of them was most of a chat page's cost
-(docs/performance.md). A version is (message id, rev, author's display name, with or
-without hx-swap-oob): an edit or a deletion takes a new rev, and the author's name is
-the one thing the partial shows that is not the message's own.
+page, catch-up and live frame that shows it. Rendering 50 of them was most of a chat
+page's cost (docs/performance.md). A version is (message id, rev, author's display
+name, with or without hx-swap-oob): an edit or a deletion takes a new rev, and the
+author's name is the one thing the partial shows that is not the message's own (its
+ids come from dom_id(chat, seq), fixed for the message). A live frame and a catch-up
+fragment both carry hx-swap-oob, so the broadcast of a change renders the version
+that every catch-up after it reuses; the chat list's preview beside it in a frame
+(templates/live/message.html) is not cached: it is rendered once per frame anyway.
 
 A small LRU by hand: an OrderedDict does it in a dozen lines, and the caching
 libraries' async support would cache the coroutine, not its result.
