@@ -6,7 +6,7 @@ page, catch-up and live frame that shows it. Rendering 50 of them was most of a 
 page's cost (docs/performance.md). A version is (message id, rev, author's display
 name, with or without hx-swap-oob): an edit or a deletion takes a new rev, and the
 author's name is the one thing the partial shows that is not the message's own (its
-ids come from dom_id(chat, seq), fixed for the message). A live frame and a catch-up
+id, dom_id("msg", chat, seq), is fixed for the message). A live frame and a catch-up
 fragment both carry hx-swap-oob, so the broadcast of a change renders the version
 that every catch-up after it reuses; the chat list's preview beside it in a frame
 (templates/live/message.html) is not cached: it is rendered once per frame anyway.
