@@ -4,6 +4,10 @@ Templates (through the `dom_id` Jinja global), Python (frames, anchors) and, thr
 the data attributes the templates render, app.js name elements by these ids; a live
 frame replaces or deletes an element by its id, so one spelling everywhere is what
 makes a frame land. SPEC §5 fixes `msg-<chat>-<seq>`.
+
+Ids that only tie one element to another inside one template stay written there: a
+heading named by aria-labelledby, a form field's `<name>-error` (templates/_forms.html),
+the skip link's `#main`.
 """
 
 from __future__ import annotations
