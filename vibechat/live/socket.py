@@ -65,7 +65,7 @@ class Connection:
         self.closing = asyncio.Event()
         self.close_code = SLOW_CLIENT
         self.ended_by: asyncio.Task | None = None  # a loop that ended by itself
-        self.read_notices = ReadNotices(self.mark_read)
+        self.read_notices: ReadNotices | None = None  # made on the first read notice
 
     def deliver(self, data: bytes) -> None:
         """The broker's callback: never blocks, never raises.
@@ -170,6 +170,8 @@ class Connection:
         chat_id, seq = notice.get("read"), notice.get("seq")
         # A seq past any the database can hold is nonsense, not "everything": ignored.
         if self.follows(chat_id) and type(seq) is int and 0 <= seq <= MAX_ID:
+            if self.read_notices is None:
+                self.read_notices = ReadNotices(self.mark_read)
             self.read_notices.note(chat_id, seq)
 
     def follows(self, chat_id) -> bool:
@@ -266,7 +268,8 @@ async def socket():
         connection.closing.set()
         # Before it counts as gone: a stopping process waits for its sockets, and the
         # marks must be written while the database and the broker are still there.
-        await connection.read_notices.close()
+        if connection.read_notices is not None:
+            await connection.read_notices.close()
         live.disconnected(connection)
         connection.unsubscribe_all()
         if counted:
