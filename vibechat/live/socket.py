@@ -266,12 +266,16 @@ async def socket():
         # A publish paused mid-crowd may still call deliver(): it must find this
         # connection closed, or a "join" would subscribe it again after it is gone.
         connection.closing.set()
-        # Before it counts as gone: a stopping process waits for its sockets, and the
-        # marks must be written while the database and the broker are still there.
-        if connection.read_notices is not None:
-            await connection.read_notices.close()
-        live.disconnected(connection)
-        connection.unsubscribe_all()
+        try:
+            # Before it counts as gone: a stopping process waits for its sockets, and
+            # the marks must be written while the database and the broker are there.
+            if connection.read_notices is not None:
+                await connection.read_notices.close()
+        finally:
+            # Even if cancelled again meanwhile: a socket never counted out would hold
+            # its place under the caps for the life of the process.
+            live.disconnected(connection)
+            connection.unsubscribe_all()
         if counted:
             metrics.OPEN_SOCKETS.dec()
             seconds = time.perf_counter() - g.request_started
