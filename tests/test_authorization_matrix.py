@@ -125,6 +125,7 @@ MESSAGE = f"{CHAT}/messages/<id:seq>"
 EXPECTED: dict[tuple[str, str], Route] = {
     # public
     ("GET", "/static/<path:filename>"): route(200, 200),
+    ("GET", "/static/v-<version>/<path:filename>"): route(200, 200),
     ("GET", "/style/mine-<id:user_id>.css"): route(200, 200),
     ("GET", "/healthz"): route(200, 200),
     ("GET", "/readyz"): route(200, 200),
@@ -396,6 +397,7 @@ async def test_cell(world: World, cell):
         "username": TARGET,
         "user_id": await user_id(world.db, OUTSIDER),
         "filename": "app.css",
+        "version": "0123456789ab",
     }
     url = url_for_cell(world.app, rule, values)
     target = url + ("?" + urlencode(entry.query) if entry.query else "")

@@ -14,12 +14,13 @@ browser's own network events through a CDP session on the page (BROWSER.md secti
 What a visit counts (every figure is printed, run with `pytest -s` to see them):
 
 - every HTTP response whose request started during the visit: the document, app.css,
-  the reader's /style/mine-<id>.css, the three scripts, and what app.js asks for once
-  the socket is open (the catch-up GET, the read-mark POST). Each counts with the
-  `encodedDataLength` of its Network.loadingFinished event: the bytes received for it,
-  response headers included, compressed as they travelled. One exception: app.js never
-  reads the body of the read-mark POST's 204, so Chromium cancels that fetch once its
-  response has arrived (loadingFailed, net::ERR_ABORTED, canceled) and reports no
+  the reader's /style/mine-<id>.css, htmx and its ws extension, our script (app.js and
+  the modules it imports, static/js/*.js), and what app.js asks for once the socket is
+  open (the catch-up GET). Each counts with the `encodedDataLength` of its
+  Network.loadingFinished event: the bytes received for it, response headers included,
+  compressed as they travelled. One exception: a request
+  whose response the page never reads (such as a 204) may be cancelled by Chromium once
+  its response has arrived (loadingFailed, net::ERR_ABORTED, canceled) and reports no
   loadingFinished; such a request counts what had arrived by then (responseReceived's
   encodedDataLength plus any dataReceived), which for a 204 is all of it. The favicon is
   a data: URL
@@ -57,7 +58,7 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.browser_server import CHROMIUM_ARGS, ServerFailed, live_server
+from tests.browser_server import CHROMIUM_ARGS, PROJECT_ROOT, ServerFailed, live_server
 from tests.conftest import PASSWORD, csrf_from
 
 pytestmark = pytest.mark.browser
@@ -71,7 +72,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 TIMEOUT = 10_000  # ms, for every wait and expectation
 QUIET = 1.5  # s without a network event (and nothing in flight) that ends a visit;
-# longer than app.js's 500 ms read-mark delay, so that POST is counted too
+# longer than app.js's 500 ms read-mark delay, so what follows a read mark is counted too
 PHONE = {
     "viewport": {"width": 360, "height": 740},
     "device_scale_factor": 2,
@@ -80,6 +81,16 @@ PHONE = {
     "java_script_enabled": True,
 }
 LIVE = re.compile(r"^Live: ")
+# Our own script: the entry module and the modules it imports, all fetched on a first
+# visit (base.html preloads them).
+OUR_SCRIPT = ["/static/app.js"] + [
+    f"/static/js/{path.name}" for path in (PROJECT_ROOT / "static" / "js").glob("*.js")
+]
+SCRIPTS = [
+    "/static/vendor/htmx-2.0.11.min.js",
+    "/static/vendor/htmx-ext-ws-2.0.4.min.js",
+    *OUR_SCRIPT,
+]
 READER = "maya"
 PEOPLE = {
     "maya": "Maya Thompson",
@@ -482,10 +493,11 @@ def visits(browser, chat) -> Iterator[Visits]:
 
 
 def is_versioned_asset(entry: Response) -> bool:
-    """The URLs that never change: /static/...?v=<hash> and /style/mine-<id>.css."""
+    """The URLs that never change: /static/...?v=<hash>, our script under
+    /static/v-<hash>/, and /style/mine-<id>.css."""
     parts = urlsplit(entry.url)
     if parts.path.startswith("/static/"):
-        return "v=" in parts.query
+        return "v=" in parts.query or re.match(r"/static/v-[0-9a-f]{12}/", parts.path) is not None
     return re.fullmatch(r"/style/mine-\d+\.css", parts.path) is not None
 
 
@@ -497,7 +509,12 @@ def test_first_visit_of_a_chat_with_50_messages_is_at_most_40_kb(visits, chat):
     assert not first.problems, first.problems
     kinds = {entry.kind for entry in first.responses}
     assert {"Document", "Stylesheet", "Script"} <= kinds, kinds
-    assert len([entry for entry in first.responses if entry.path.endswith(".js")]) == 3
+    scripts = sorted(
+        re.sub(r"^/static/v-[0-9a-f]{12}/", "/static/", entry.path)
+        for entry in first.responses
+        if entry.path.endswith(".js")
+    )
+    assert scripts == sorted(SCRIPTS), scripts
     assert first.by_path("/static/app.css"), "app.css was not loaded"
     assert [entry for entry in first.responses if entry.path.startswith("/style/mine-")]
     assert not [entry for entry in first.responses if entry.from_cache], "the cache was used"
@@ -521,7 +538,8 @@ def test_repeat_visit_is_at_most_12_kb_with_the_assets_from_the_cache(visits):
     documents = [entry for entry in repeat.responses if entry.kind == "Document"]
     assert len(documents) == 1 and documents[0].status == 200, documents
     assets = [entry.url for entry in first.responses if is_versioned_asset(entry)]
-    assert len(assets) == 5, assets  # app.css, mine-<id>.css, htmx, its ws extension, app.js
+    # app.css, mine-<id>.css, htmx, its ws extension, app.js and its modules
+    assert len(assets) == 4 + len(OUR_SCRIPT), assets
     refetched = [
         f"{entry.url}: {entry.encoded} B"
         for entry in repeat.responses

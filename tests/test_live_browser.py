@@ -24,6 +24,7 @@ failed in CI.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import time
 import uuid
@@ -785,4 +786,56 @@ def test_a_rename_while_offline_shows_after_reconnecting(new_context, consoles, 
         expect(heading).to_have_text(new_title)
         expect(bob.locator(f"#chat-title-{chat_id}")).to_have_text(new_title)
         assert bob.url == bob_url, "bob's page was reloaded"
+    assert_clean_consoles(consoles)
+
+
+# -- 7. read marks go on the socket ---------------------------------------------------------
+
+
+def test_a_message_read_in_the_open_chat_clears_the_count_in_another_tab_with_no_post(
+    new_context, consoles, server
+):
+    alice = open_page(new_context, consoles, server.url, "alice")
+    bob = open_page(new_context, consoles, server.url, "bob")
+    alice_name, bob_name = unique("alice"), unique("bob")
+    register(alice, alice_name, "Alice Liddell")
+    register(bob, bob_name, "Bob Dylan")
+    older_id = create_group_chat(alice, unique("Older"), bob_name)
+    newer_id = create_group_chat(alice, unique("Newer"), bob_name)
+    # Bob has the older chat open in one tab and his chat list in another.
+    requests, notices = [], []
+    bob.on("request", lambda request: requests.append((request.method, request.url)))
+    bob.on(
+        "websocket", lambda socket: socket.on("framesent", lambda payload: notices.append(payload))
+    )
+    open_chat(bob, older_id)
+    chat_list = bob.context.new_page()
+    chat_list.on("request", lambda request: requests.append((request.method, request.url)))
+    chat_list.goto("/chats")
+    expect_live(chat_list)
+    items = chat_list.locator("#chat-list li.chat-item")
+    expect(items).to_have_count(2)
+    assert items.evaluate_all("items => items.map(item => item.dataset.chat)") == [
+        str(newer_id),
+        str(older_id),
+    ]
+
+    open_chat(alice, older_id)
+    say(alice, "read me on the socket")
+    expect(messages_with(bob, "read me on the socket")).to_have_count(1)
+    seq = seq_of(bob, "read me on the socket")
+    # The list counts the message and moves its chat to the top; once the open tab has
+    # shown it (half a second later) the read mark goes on that tab's socket, and the
+    # server's answer clears the count here.
+    unread = chat_list.locator(f"#chat-{older_id} .unread")
+    expect(unread).to_have_text("1 unread")
+    expect(items.first).to_have_attribute("data-chat", str(older_id))
+    expect(unread).to_have_count(0)
+    expect(chat_list.locator(f"#chat-{older_id} .unread-slot")).to_have_attribute("data-count", "0")
+    assert {"read": older_id, "seq": seq} in [
+        json.loads(notice) for notice in notices if notice.startswith("{")
+    ]
+    # Bob sends nothing, so his tabs make no POST at all (before, each read one).
+    assert not [url for method, url in requests if method == "POST"], requests
+    assert not [url for _, url in requests if url.endswith("/read")], requests
     assert_clean_consoles(consoles)

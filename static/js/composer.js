@@ -1,0 +1,123 @@
+/* Sending never waits for the socket: a message is queued (the outbox shows it) and
+ * posted in order by the ordinary form POST. A network failure or a 5xx keeps it, with
+ * its client_token, for a retry with backoff (1 s ... 30 s), after Retry-After on a 429,
+ * and when the socket reopens or the browser is online again; the server stores one
+ * message per token, so a retry never duplicates. Typing notices go on the socket. */
+
+let live, form, textarea, outbox
+const queue = [] // {body, token}, oldest first
+let sending = false
+let retryDelay = 1000
+let retryTimer = null
+let lastTyping = 0
+
+function newToken () {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join('')
+}
+
+function showOutbox () {
+  outbox.textContent = ''
+  for (const item of queue) {
+    const li = document.createElement('li')
+    li.textContent = (live.isOpen() ? 'Sending: ' : 'Waiting for the connection: ') + item.body
+    outbox.append(li)
+  }
+  outbox.hidden = !queue.length
+}
+
+// Shown as the form's own error is (the field macro's <id>-error).
+function showError (message) {
+  const id = textarea.id + '-error'
+  let error = document.getElementById(id)
+  if (!error) {
+    error = document.createElement('p')
+    error.id = id
+    error.className = 'error'
+    textarea.closest('.field').append(error)
+    textarea.setAttribute('aria-describedby', id)
+  }
+  error.textContent = message
+  textarea.setAttribute('aria-invalid', 'true')
+}
+
+function clearError () {
+  const error = document.getElementById(textarea.id + '-error')
+  if (error) error.remove()
+  textarea.removeAttribute('aria-invalid')
+  textarea.removeAttribute('aria-describedby')
+}
+
+function retryLater () {
+  clearTimeout(retryTimer)
+  retryTimer = setTimeout(flush, retryDelay)
+  retryDelay = Math.min(retryDelay * 2, 30000)
+}
+
+// One at a time, in order.
+function flush () {
+  if (sending || !queue.length) return
+  clearTimeout(retryTimer)
+  retryTimer = null
+  sending = true
+  const item = queue[0]
+  fetch(form.getAttribute('action'), {
+    method: 'POST',
+    headers: { 'X-CSRF-Token': form.elements.csrf_token.value, 'HX-Request': 'true' },
+    body: new URLSearchParams({ body: item.body, client_token: item.token })
+  }).then(response => {
+    const status = response.status
+    if (response.ok) {
+      queue.shift()
+      retryDelay = 1000
+    } else if (status === 422 || status === 413 || status === 403) {
+      queue.shift()
+      if (!textarea.value) textarea.value = item.body
+      showError(status === 403
+        ? 'This page has expired. Reload it to send your message.'
+        : 'This message could not be sent: it is empty or too long.')
+    } else {
+      // 429, sending too fast: keep the message and resend when the server says.
+      if (status === 429) retryDelay = Math.max(1, Number(response.headers.get('Retry-After')) || 1) * 1000
+      retryLater()
+    }
+  }, retryLater).then(() => {
+    sending = false
+    showOutbox()
+    if (queue.length && !retryTimer) flush()
+  })
+}
+
+export function start (core) {
+  live = core
+  form = document.querySelector('form.composer')
+  if (!form) return
+  textarea = form.elements.body
+  outbox = document.querySelector('.outbox')
+  form.addEventListener('submit', event => {
+    event.preventDefault()
+    if (live.isGone()) return
+    if (!textarea.value.trim()) return showError('Write a message first.')
+    clearError()
+    queue.push({ body: textarea.value, token: form.elements.client_token.value })
+    form.elements.client_token.value = newToken()
+    textarea.value = ''
+    textarea.focus()
+    showOutbox()
+    flush()
+  })
+  textarea.addEventListener('keydown', event => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault()
+      form.requestSubmit()
+    }
+  })
+  textarea.addEventListener('input', () => {
+    if (Date.now() - lastTyping > 3000 && live.send({ typing: Number(form.dataset.chat) })) lastTyping = Date.now()
+  })
+  document.body.addEventListener('htmx:wsOpen', flush)
+  addEventListener('online', flush)
+  // The chat was deleted, or we were removed: stop writing to it.
+  document.body.addEventListener('vibechat:frames', () => {
+    if (live.isGone()) for (const control of form.querySelectorAll('textarea, button')) control.disabled = true
+  })
+}

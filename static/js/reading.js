@@ -1,0 +1,108 @@
+/* The reader's side: read marks, unread counts, the reading place, local times.
+ * The read mark goes on the socket once the newest message has been shown in a visible
+ * tab; with the socket closed nothing is sent (the page view and the catch-up after a
+ * reconnect mark read on the server). */
+import { reorder } from './place.js'
+
+const body = document.body
+let live, log
+let readSeq = 0 // the mark sent, or set by showing the page
+let readTimer = null
+let wasAtBottom = true
+
+const newestSeq = () => Number(log.lastElementChild ? log.lastElementChild.dataset.seq : 0)
+
+function markRead () {
+  const seq = newestSeq()
+  if (live.isGone() || document.hidden || !(seq > readSeq)) return
+  clearTimeout(readTimer)
+  readTimer = setTimeout(() => {
+    if (live.send({ read: Number(log.dataset.chat), seq })) readSeq = seq
+  }, 500)
+}
+
+function scrollToNewest () {
+  if (wasAtBottom && log.lastElementChild) {
+    (document.querySelector('form.composer') || log.lastElementChild).scrollIntoView({ block: 'end' })
+  }
+}
+
+// The chat list: the unread count is per reader, so the shared frame carries the
+// author and the page counts; the chat goes where its new activity puts it (the top).
+// htmx fires oobAfterSwap on every element swapped so far in a frame: count once.
+const counted = new WeakSet()
+function countUnread (event) {
+  const preview = event.target
+  const item = preview.closest && preview.closest('[data-last-seq]')
+  if (!item || !preview.matches('.chat-preview') || counted.has(preview)) return
+  counted.add(preview)
+  // Only a message newer than any seen counts (an edit or a deletion changes the
+  // preview too).
+  const seq = Number(preview.dataset.seq)
+  if (!(seq > item.dataset.lastSeq)) return
+  item.dataset.lastSeq = seq
+  if (preview.dataset.author !== body.dataset.me) {
+    const slot = item.querySelector('.unread-slot')
+    const count = Number(slot.dataset.count) + 1
+    const badge = document.createElement('span')
+    badge.className = 'unread'
+    badge.textContent = count + ' unread'
+    slot.dataset.count = count
+    slot.replaceChildren(badge)
+  }
+  item.dataset.at = preview.dataset.at
+  reorder(item)
+}
+
+function localTimes (root) {
+  for (const time of root.querySelectorAll('time[datetime]')) {
+    const date = new Date(time.getAttribute('datetime'))
+    if (!isNaN(date)) time.textContent = date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })
+  }
+}
+
+export function start (core) {
+  live = core
+  log = live.log
+  localTimes(document)
+  htmx.onLoad(localTimes)
+  body.addEventListener('htmx:oobAfterSwap', countUnread)
+  if (!log) return
+  readSeq = newestSeq()
+  body.addEventListener('vibechat:beforeFrames', () => {
+    const root = document.scrollingElement || document.documentElement
+    wasAtBottom = root.scrollHeight - root.scrollTop - root.clientHeight < 120
+  })
+  body.addEventListener('vibechat:frames', () => {
+    scrollToNewest()
+    markRead()
+  })
+  document.addEventListener('visibilitychange', markRead)
+  const form = document.querySelector('form.composer')
+  if (form) form.addEventListener('submit', () => { wasAtBottom = true })
+
+  // Earlier messages go in above without being read out as new (the list is quiet
+  // meanwhile) and without moving what the reader looks at (browsers do not anchor
+  // scrolling at the top of a page: we scroll by however far the first message
+  // moved). Focus goes to the new "Earlier messages" link, or to the list at the start.
+  let loadingOlder, anchor, anchorTop
+  body.addEventListener('htmx:beforeSwap', event => {
+    if (event.detail.target !== log) return
+    loadingOlder = document.activeElement && document.activeElement.closest('.older')
+    anchor = log.firstElementChild
+    anchorTop = anchor ? anchor.getBoundingClientRect().top : 0
+    log.setAttribute('aria-live', 'off')
+  })
+  body.addEventListener('htmx:afterSettle', event => {
+    if (event.detail.target !== log) return
+    if (anchor && anchor.isConnected) scrollBy(0, anchor.getBoundingClientRect().top - anchorTop)
+    anchor = null
+    setTimeout(() => log.setAttribute('aria-live', 'polite'), 0)
+    if (!loadingOlder) return
+    const link = document.querySelector('.older a')
+    if (link) return link.focus({ preventScroll: true })
+    log.tabIndex = -1
+    log.focus({ preventScroll: true })
+  })
+  scrollToNewest()
+}
