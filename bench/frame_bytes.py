@@ -17,10 +17,10 @@ import zlib
 
 from bench.load import TOKEN
 from bench.population import PASSWORD
+from tests.support.live import RecordingBroker
 from vibechat import schema
 from vibechat.app import create_app
 from vibechat.config import load_settings
-from vibechat.live.broker import RecordingBroker
 from vibechat.live.envelope import open_envelope
 
 WORDS = [

@@ -24,8 +24,8 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect
 
-from tests.browser_server import restartable_server
-from tests.redis_server import RedisServer
+from tests.support.redis import RedisServer
+from tests.support.servers import restartable_server
 
 PASSWORD = "benchmark passphrase"
 MESSAGE_ID = re.compile(r'id="msg-\d+-(\d+)"')

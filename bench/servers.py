@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.browser_server import free_port
+from tests.support.servers import free_port
 from vibechat.commands.cli import HYPERCORN_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent

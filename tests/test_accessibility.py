@@ -40,12 +40,13 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.browser_server import (
+from tests.support.people import PASSWORD
+from tests.support.servers import (
     PROJECT_ROOT,
     ServerFailed,
     live_server,
 )
-from tests.conftest import PASSWORD, skip_or_fail
+from tests.support.services import skip_or_fail
 
 pytestmark = pytest.mark.browser
 

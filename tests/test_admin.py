@@ -15,22 +15,13 @@ import pytest
 from sqlalchemy import select as query
 from sqlalchemy import update
 
-from tests.conftest import (
-    PASSWORD,
-    People,
-    app_config,
-    count,
-    create_chat,
-    field_error,
-    html,
-    send,
-    sign_in_again,
-    skip_or_fail,
-    snapshot,
-)
-from tests.test_cli import run_cli
-from tests.test_live_protocol import close_code, live
-from tests.test_redis_broker import SHARED_REDIS
+from tests.support.app import app_config
+from tests.support.cli import vibechat_cli
+from tests.support.db import count, snapshot
+from tests.support.html import field_error, html
+from tests.support.live import close_code, live
+from tests.support.people import PASSWORD, People, create_chat, send, sign_in_again
+from tests.support.services import skip_or_fail
 from vibechat.app import create_app
 from vibechat.models import Session, User, utcnow
 from vibechat.views.auth import LOGIN_FAILED
@@ -44,7 +35,7 @@ def vibechat(app, app_database_url, tmp_path):
     """Runs `vibechat ...` on the app's database; password is the line on its stdin."""
 
     def run(*args: str, password: str | None = None, **settings: str):
-        return run_cli(
+        return vibechat_cli(
             *args,
             instance=tmp_path,
             stdin="" if password is None else password + "\n",
@@ -193,6 +184,7 @@ def run_on_a_terminal(*args: str, typed: list[str], instance, database_url: str)
     return process.returncode, stdout.decode(), stderr.decode()
 
 
+@pytest.mark.slow  # a real process on a terminal
 async def test_on_a_terminal_the_password_is_asked_for_twice(app_database_url, tmp_path, people):
     code, stdout, _ = run_on_a_terminal(
         "create-user",
@@ -206,6 +198,7 @@ async def test_on_a_terminal_the_password_is_asked_for_twice(app_database_url, t
     assert (await login(people, "erin", PASSWORD)).status_code == 303
 
 
+@pytest.mark.slow  # a real process on a terminal
 async def test_on_a_terminal_two_different_passwords_change_nothing(app_database_url, tmp_path, db):
     code, stdout, stderr = run_on_a_terminal(
         "create-user",
@@ -369,7 +362,7 @@ async def test_an_unknown_username_is_refused(vibechat, alice, db, command):
 
 
 async def test_a_database_that_was_never_migrated_is_refused_plainly(tmp_path):
-    result = run_cli("create-user", "erin", instance=tmp_path, stdin=PASSWORD + "\n")
+    result = vibechat_cli("create-user", "erin", instance=tmp_path, stdin=PASSWORD + "\n")
     refused(result, "run `vibechat migrate` first")
 
 
@@ -391,7 +384,7 @@ async def test_without_redis_the_servers_session_check_closes_their_sockets(
         people = People(app)
         alice, bob = await people("alice"), await people("bob")
         async with live(alice.client) as alice_socket, live(bob.client):
-            result = run_cli(
+            result = vibechat_cli(
                 "deactivate-user",
                 "alice",
                 instance=tmp_path,
@@ -405,26 +398,28 @@ async def test_without_redis_the_servers_session_check_closes_their_sockets(
 
 
 @pytest.mark.parametrize("command", ["reset-password", "deactivate-user"])
-async def test_with_redis_their_open_sockets_close_at_once(app_database_url, tmp_path, command):
+async def test_with_redis_their_open_sockets_close_at_once(
+    app_database_url, tmp_path, command, shared_redis
+):
     app = create_app(
-        app_config(app_database_url, tmp_path / "server", VIBECHAT_REDIS_URL=SHARED_REDIS),
+        app_config(app_database_url, tmp_path / "server", VIBECHAT_REDIS_URL=shared_redis),
         testing=True,
     )
     async with app.test_app():
         if not app.extensions["live"].broker.connected.is_set():
-            skip_or_fail(f"no Redis at {SHARED_REDIS}; start one or set VIBECHAT_TEST_REDIS_URL")
+            skip_or_fail(f"no Redis at {shared_redis}; start one or set VIBECHAT_TEST_REDIS_URL")
         people = People(app)
         alice = await people("alice")
         bob = await people("bob")
         watercooler = await create_chat(bob, "Watercooler", "alice")
         async with live(alice.client) as alice_socket, live(bob.client) as bob_socket:
-            result = run_cli(
+            result = vibechat_cli(
                 command,
                 "alice",
                 instance=tmp_path,
                 stdin=NEW_PASSWORD + "\n",
                 VIBECHAT_DATABASE_URL=app_database_url,
-                VIBECHAT_REDIS_URL=SHARED_REDIS,
+                VIBECHAT_REDIS_URL=shared_redis,
             )
             assert result.returncode == 0, result.stderr
             assert result.stderr == ""

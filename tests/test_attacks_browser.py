@@ -55,8 +55,8 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.browser_server import RestartableServer, ServerFailed, free_port, restartable_server
-from tests.conftest import PASSWORD
+from tests.support.people import PASSWORD
+from tests.support.servers import RestartableServer, ServerFailed, free_port, restartable_server
 
 pytestmark = pytest.mark.browser
 

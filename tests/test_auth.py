@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, count, csrf_from, html
+from tests.support.db import count
+from tests.support.html import csrf_from, html
+from tests.support.people import PASSWORD
 from vibechat.models import Session, User
 
 

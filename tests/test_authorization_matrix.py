@@ -33,18 +33,9 @@ import pytest_asyncio
 from quart.testing.connections import WebsocketResponseError
 from sqlalchemy import select
 
-from tests.conftest import (
-    PASSWORD,
-    TEST_SECRET,
-    People,
-    Person,
-    app_config,
-    create_chat,
-    send,
-    sign_in_again,
-    snapshot,
-    user_id,
-)
+from tests.support.app import TEST_SECRET, app_config
+from tests.support.db import snapshot, user_id
+from tests.support.people import PASSWORD, People, Person, create_chat, send, sign_in_again
 from vibechat.app import create_app
 from vibechat.config import load_settings
 from vibechat.models import MAX_ID, Session, User

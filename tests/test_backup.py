@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import threading
 import uuid
 from contextlib import closing
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.conftest import POSTGRES_URL, _postgres_admin, skip_or_fail
-from tests.test_cli import run_cli
+from tests.support.cli import vibechat_cli
+from tests.support.services import POSTGRES_URL, postgres_admin, skip_or_fail
 
 TABLES = ("users", "sessions", "chats", "memberships", "messages")
 
@@ -31,8 +30,8 @@ def rows(path) -> dict[str, list[tuple]]:
 
 
 def seeded(tmp_path):
-    assert run_cli("migrate", instance=tmp_path).returncode == 0
-    assert run_cli("seed", instance=tmp_path).returncode == 0
+    assert vibechat_cli("migrate", instance=tmp_path).returncode == 0
+    assert vibechat_cli("seed", instance=tmp_path).returncode == 0
     [database] = tmp_path.glob("*.sqlite3")
     return database
 
@@ -40,7 +39,7 @@ def seeded(tmp_path):
 def test_a_backup_holds_every_row_and_passes_the_integrity_check(tmp_path):
     database = seeded(tmp_path)
     target = tmp_path / "backup.sqlite3"
-    made = run_cli("backup", str(target), instance=tmp_path)
+    made = vibechat_cli("backup", str(target), instance=tmp_path)
     assert made.returncode == 0, made.stderr
     assert "integrity ok" in made.stdout
     assert rows(target) == rows(database)
@@ -53,7 +52,7 @@ def test_restoring_a_backup_brings_back_that_moment(tmp_path):
     """Restore as the README says: stop the server, copy the backup over the database."""
     database = seeded(tmp_path)
     target = tmp_path / "backup.sqlite3"
-    assert run_cli("backup", str(target), instance=tmp_path).returncode == 0
+    assert vibechat_cli("backup", str(target), instance=tmp_path).returncode == 0
     before = rows(database)
     with closing(sqlite3.connect(database)) as connection, connection:
         connection.execute("DELETE FROM messages")
@@ -62,7 +61,7 @@ def test_restoring_a_backup_brings_back_that_moment(tmp_path):
         leftover.unlink()
     shutil.copyfile(target, database)
     assert rows(database) == before
-    migrated = run_cli("migrate", instance=tmp_path)  # and the app takes it as it is
+    migrated = vibechat_cli("migrate", instance=tmp_path)  # and the app takes it as it is
     assert migrated.returncode == 0, migrated.stderr
 
 
@@ -79,7 +78,7 @@ def test_a_backup_taken_while_someone_writes_is_whole(tmp_path):
     writer = threading.Thread(target=write)
     writer.start()
     try:
-        made = run_cli("backup", str(tmp_path / "busy.sqlite3"), instance=tmp_path)
+        made = vibechat_cli("backup", str(tmp_path / "busy.sqlite3"), instance=tmp_path)
     finally:
         stop.set()
         writer.join()
@@ -91,29 +90,31 @@ def test_bad_targets_are_refused_and_nothing_is_written(tmp_path):
     seeded(tmp_path)
     existing = tmp_path / "existing.sqlite3"
     existing.write_bytes(b"keep me")
-    refused = run_cli("backup", str(existing), instance=tmp_path)
+    refused = vibechat_cli("backup", str(existing), instance=tmp_path)
     assert refused.returncode == 1
     assert "exists already" in refused.stderr
     assert existing.read_bytes() == b"keep me"
-    nowhere = run_cli("backup", str(tmp_path / "no" / "such" / "b.sqlite3"), instance=tmp_path)
+    nowhere = vibechat_cli("backup", str(tmp_path / "no" / "such" / "b.sqlite3"), instance=tmp_path)
     assert nowhere.returncode == 1 and "no folder" in nowhere.stderr
     assert not (tmp_path / "no").exists()
 
 
 def test_without_a_database_or_on_postgresql_it_says_what_to_do(tmp_path):
-    empty = run_cli("backup", str(tmp_path / "b.sqlite3"), instance=tmp_path)
+    empty = vibechat_cli("backup", str(tmp_path / "b.sqlite3"), instance=tmp_path)
     assert empty.returncode == 1 and "there is no database" in empty.stderr
     assert not (tmp_path / "b.sqlite3").exists()
-    env = {**os.environ, "VIBECHAT_INSTANCE_PATH": str(tmp_path)}
-    env["VIBECHAT_DATABASE_URL"] = "postgresql+asyncpg://postgres@127.0.0.1/test"
-    command = [sys.executable, "-m", "vibechat.commands.cli", "backup", str(tmp_path / "b.sqlite3")]
-    postgres = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    postgres = vibechat_cli(
+        "backup",
+        str(tmp_path / "b.sqlite3"),
+        instance=tmp_path,
+        VIBECHAT_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1/test",
+    )
     assert postgres.returncode == 1 and "pg_dump" in postgres.stderr
     assert not (tmp_path / "b.sqlite3").exists()
 
 
 def test_help_names_the_backup_command(tmp_path):
-    helped = run_cli("--help", instance=tmp_path)
+    helped = vibechat_cli("--help", instance=tmp_path)
     assert "backup" in helped.stdout
 
 
@@ -137,13 +138,14 @@ async def postgres_rows(url: str) -> dict[str, list[tuple]]:
         await engine.dispose()
 
 
+@pytest.mark.slow  # pg_dump and pg_restore
 async def test_the_documented_pg_dump_and_pg_restore_bring_every_row_back(tmp_path):
     tools = {name: shutil.which(name) for name in ("pg_dump", "pg_restore")}
     if not all(tools.values()):
         skip_or_fail("pg_dump or pg_restore is missing: apt-get install postgresql-client")
     name = f"vibechat_restore_{uuid.uuid4().hex[:12]}"
     try:
-        await _postgres_admin(f'CREATE DATABASE "{name}"')
+        await postgres_admin(f'CREATE DATABASE "{name}"')
     except Exception as error:
         skip_or_fail(f"no PostgreSQL at {POSTGRES_URL} ({type(error).__name__})")
     url = make_url(POSTGRES_URL).set(database=name)
@@ -152,7 +154,7 @@ async def test_the_documented_pg_dump_and_pg_restore_bring_every_row_back(tmp_pa
     libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
         for command in ("migrate", "seed"):
-            done = run_cli(command, instance=tmp_path, VIBECHAT_DATABASE_URL=app_url)
+            done = vibechat_cli(command, instance=tmp_path, VIBECHAT_DATABASE_URL=app_url)
             assert done.returncode == 0, done.stderr
         before = await postgres_rows(app_url)
         assert sum(len(table) for table in before.values()) > 10
@@ -174,7 +176,7 @@ async def test_the_documented_pg_dump_and_pg_restore_bring_every_row_back(tmp_pa
             capture_output=True,
         )
         assert await postgres_rows(app_url) == before
-        migrated = run_cli("migrate", instance=tmp_path, VIBECHAT_DATABASE_URL=app_url)
+        migrated = vibechat_cli("migrate", instance=tmp_path, VIBECHAT_DATABASE_URL=app_url)
         assert migrated.returncode == 0, migrated.stderr
     finally:
-        await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -21,8 +21,8 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.browser_server import ServerFailed, live_server
-from tests.conftest import PASSWORD
+from tests.support.people import PASSWORD
+from tests.support.servers import ServerFailed, live_server
 
 pytestmark = pytest.mark.browser
 

@@ -58,8 +58,9 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.browser_server import CHROMIUM_ARGS, PROJECT_ROOT, ServerFailed, live_server
-from tests.conftest import PASSWORD, csrf_from
+from tests.support.html import csrf_from
+from tests.support.people import PASSWORD
+from tests.support.servers import CHROMIUM_ARGS, PROJECT_ROOT, ServerFailed, live_server
 
 pytestmark = pytest.mark.browser
 

@@ -7,19 +7,14 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import (
+from tests.support.checks import (
     assert_needs_this_sessions_token,
     assert_stranger_sees_404,
     assert_visitors_go_to_login,
-    count,
-    create_chat,
-    field_error,
-    foreign_scripts,
-    html,
-    send,
-    snapshot,
-    user_id,
 )
+from tests.support.db import count, snapshot, user_id
+from tests.support.html import field_error, foreign_scripts, html
+from tests.support.people import create_chat, send
 from vibechat.models import Chat, Membership, Message, User
 
 # -- helpers -----------------------------------------------------------------------------

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from vibechat.models import Chat, User
+from tests.support.app import app_config
+from tests.support.cli import vibechat_cli
+from tests.support.people import People, create_chat, send
+from vibechat import schema
+from vibechat.app import create_app
+from vibechat.models import Base, Chat, Message, User
 
 COMMANDS = (
     "migrate",
@@ -24,26 +33,8 @@ COMMANDS = (
 )
 
 
-def run_cli(*args: str, instance, stdin: str = "", **settings: str) -> subprocess.CompletedProcess:
-    """`vibechat ARGS` on a fresh instance folder: the embedded database and no Redis,
-    unless settings (VIBECHAT_DATABASE_URL=..., say) name others; stdin is its input."""
-    env = {**os.environ, "VIBECHAT_INSTANCE_PATH": str(instance)}
-    env.pop("VIBECHAT_DATABASE_URL", None)
-    env.pop("VIBECHAT_REDIS_URL", None)
-    env.update(settings)
-    return subprocess.run(
-        [sys.executable, "-m", "vibechat.commands.cli", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_help_lists_every_command_with_a_line_about_it(tmp_path):
-    result = run_cli("--help", instance=tmp_path)
+    result = vibechat_cli("--help", instance=tmp_path)
     assert result.returncode == 0
     listed = {}
     lines = result.stdout.splitlines()
@@ -57,11 +48,11 @@ def test_help_lists_every_command_with_a_line_about_it(tmp_path):
 
 
 async def test_migrate_then_seed_gives_people_and_chats_to_try(tmp_path):
-    assert run_cli("migrate", instance=tmp_path).returncode == 0
-    seeded = run_cli("seed", instance=tmp_path)
+    assert vibechat_cli("migrate", instance=tmp_path).returncode == 0
+    seeded = vibechat_cli("seed", instance=tmp_path)
     assert seeded.returncode == 0, seeded.stderr
     assert "vibechat-demo" in seeded.stdout
-    again = run_cli("seed", instance=tmp_path)
+    again = vibechat_cli("seed", instance=tmp_path)
     assert "exist already" in again.stdout
 
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'vibechat.sqlite3'}")
@@ -75,6 +66,7 @@ async def test_migrate_then_seed_gives_people_and_chats_to_try(tmp_path):
     assert sorted(chats) == ["direct", "group"]
 
 
+@pytest.mark.slow  # the real entry point, as a process
 def test_a_bad_setting_is_reported_plainly(tmp_path):
     env_instance = tmp_path
     result = subprocess.run(
@@ -94,16 +86,13 @@ def test_a_bad_setting_is_reported_plainly(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # the real entry point, as a process
 def test_serve_starts_hypercorn_on_the_configured_port_without_the_venv_on_path(tmp_path):
     """make run calls .venv/bin/vibechat directly: hypercorn must be found all the same."""
-    import socket
-    import time
-    import urllib.request
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    assert run_cli("migrate", instance=tmp_path).returncode == 0
+    assert vibechat_cli("migrate", instance=tmp_path).returncode == 0
     env = {
         "PATH": "/usr/bin:/bin",
         "VIBECHAT_INSTANCE_PATH": str(tmp_path),
@@ -132,6 +121,7 @@ def test_serve_starts_hypercorn_on_the_configured_port_without_the_venv_on_path(
         server.wait(10)
 
 
+@pytest.mark.slow  # the real entry point, as a process
 def test_serve_refuses_several_workers_without_redis(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "vibechat.commands.cli", "serve"],
@@ -153,20 +143,13 @@ def test_serve_refuses_several_workers_without_redis(tmp_path):
 async def test_copy_to_moves_a_sqlite_install_to_postgresql(tmp_path, postgres_url):
     """The documented move: seed SQLite, copy it into an empty PostgreSQL, compare every
     row, then keep using it (new ids continue after the copied ones)."""
-    from sqlalchemy import func
-
-    from tests.conftest import People, app_config, create_chat, send
-    from vibechat import schema
-    from vibechat.app import create_app
-    from vibechat.models import Base, Message
-
-    assert run_cli("migrate", instance=tmp_path).returncode == 0
-    assert run_cli("seed", instance=tmp_path).returncode == 0
+    assert vibechat_cli("migrate", instance=tmp_path).returncode == 0
+    assert vibechat_cli("seed", instance=tmp_path).returncode == 0
     # A deactivated account stays deactivated after the move (users.deactivated_at).
-    assert run_cli("deactivate-user", "dave", instance=tmp_path).returncode == 0
+    assert vibechat_cli("deactivate-user", "dave", instance=tmp_path).returncode == 0
     await schema.downgrade(postgres_url, "base")  # as a brand-new, empty database
 
-    copied = run_cli("copy-to", postgres_url, instance=tmp_path)
+    copied = vibechat_cli("copy-to", postgres_url, instance=tmp_path)
     assert copied.returncode == 0, copied.stderr
     assert "messages: " in copied.stdout and "Copied " in copied.stdout
 
@@ -189,7 +172,7 @@ async def test_copy_to_moves_a_sqlite_install_to_postgresql(tmp_path, postgres_u
         await target.dispose()
 
     # Copying again into a database that now has rows is refused and changes nothing.
-    again = run_cli("copy-to", postgres_url, instance=tmp_path)
+    again = vibechat_cli("copy-to", postgres_url, instance=tmp_path)
     assert again.returncode == 1
     assert "already has rows" in again.stderr
 

@@ -11,7 +11,9 @@ import sys
 
 import pytest
 
-from tests.conftest import People, app_config, create_chat, send
+from tests.support.app import app_config
+from tests.support.live import RecordingBroker
+from tests.support.people import People, create_chat, send
 from vibechat import forms
 from vibechat.app import create_app
 from vibechat.commands.cli import main
@@ -26,7 +28,6 @@ from vibechat.config import (
     secret_key,
 )
 from vibechat.live import protocol
-from vibechat.live.broker import RecordingBroker
 
 BOUNDED = [setting for setting in SETTINGS if setting.low is not None]
 README = (PROJECT_ROOT / "README.md").read_text()

@@ -20,9 +20,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.browser_server import free_port, restartable_server
-from tests.redis_server import RedisServer
-from tests.test_live_delivery import Person, name, new_chat, receive_until
+from tests.support.redis import RedisServer
+from tests.support.remote import RemotePerson, new_chat, receive_until, unique
+from tests.support.servers import free_port, restartable_server
 
 WITHIN = 1.0  # issue 6: delivered across processes within 1 s
 CRASH_OFFLINE = 45.0  # issue 6: the people of a crashed process go offline within this
@@ -50,15 +50,15 @@ def two_servers(tmp_path_factory, postgres_database, redis_for_the_module):
         yield first, second
 
 
-def on(person: Person, base: str) -> Person:
+def on(person: RemotePerson, base: str) -> RemotePerson:
     """The same signed-in person, talking to another process (same cookies)."""
-    other = Person(base, person.username)
+    other = RemotePerson(base, person.username)
     other.http = httpx.AsyncClient(base_url=base, cookies=person.http.cookies)
     other.token = person.token
     return other
 
 
-async def presence_on_chat_page(viewer: Person, chat: int) -> dict[str, str]:
+async def presence_on_chat_page(viewer: RemotePerson, chat: int) -> dict[str, str]:
     """username -> "1"/"0" as the chat page of the viewer's process shows its members."""
     page = await viewer.http.get(f"/chats/{chat}")
     assert page.status_code == 200
@@ -66,13 +66,13 @@ async def presence_on_chat_page(viewer: Person, chat: int) -> dict[str, str]:
     return dict(rows)
 
 
-async def user_id_of(viewer: Person, chat: int, username: str) -> int:
+async def user_id_of(viewer: RemotePerson, chat: int, username: str) -> int:
     page = await viewer.http.get(f"/chats/{chat}")
     assert page.status_code == 200, (page.status_code, page.headers, page.text[:300])
     return int(re.search(rf'data-user="(\d+)"><span class="member-name">{username}<', page.text)[1])
 
 
-def socket_on(person: Person, base: str):
+def socket_on(person: RemotePerson, base: str):
     return connect(
         base.replace("http://", "ws://") + "/ws",
         origin=base,
@@ -82,8 +82,8 @@ def socket_on(person: Person, base: str):
 
 async def test_a_socket_on_one_process_receives_a_post_made_through_the_other(two_servers):
     first, second = two_servers
-    alice = await Person(first.url, name("alice")).register()
-    bob = await Person(first.url, name("bob")).register()
+    alice = await RemotePerson(first.url, unique("alice")).register()
+    bob = await RemotePerson(first.url, unique("bob")).register()
     try:
         chat = await new_chat(alice, bob)
         timings = []
@@ -103,8 +103,8 @@ async def test_a_socket_on_one_process_receives_a_post_made_through_the_other(tw
 
 async def test_presence_is_the_union_of_both_processes(two_servers):
     first, second = two_servers
-    alice = await Person(first.url, name("alice")).register()
-    bob = await Person(first.url, name("bob")).register()
+    alice = await RemotePerson(first.url, unique("alice")).register()
+    bob = await RemotePerson(first.url, unique("bob")).register()
     bob_on_b = on(bob, second.url)
     try:
         chat = await new_chat(alice, bob)
@@ -125,8 +125,8 @@ async def test_presence_is_the_union_of_both_processes(two_servers):
 
 async def test_when_a_process_dies_its_clients_catch_up_on_the_other(two_servers):
     first, second = two_servers
-    alice = await Person(second.url, name("alice")).register()
-    carol = await Person(second.url, name("carol")).register()
+    alice = await RemotePerson(second.url, unique("alice")).register()
+    carol = await RemotePerson(second.url, unique("carol")).register()
     try:
         chat = await new_chat(alice, carol)
         seen: dict[int, int] = {}  # seq -> rev, as carol's page holds them
@@ -231,7 +231,7 @@ async def test_stopping_a_server_with_several_workers_tells_every_socket_to_reco
     """SIGTERM, as a deploy sends it: every socket gets a real close frame (not a
     dropped connection) with a code that pages reconnect on."""
     base, server = two_worker_server
-    alice = await Person(base, name("alice")).register()
+    alice = await RemotePerson(base, unique("alice")).register()
     try:
         sockets = [await socket_on(alice, base) for _ in range(6)]
         await asyncio.sleep(0.5)
@@ -253,7 +253,7 @@ async def test_metrics_from_either_worker_count_the_sockets_of_both(two_worker_s
     """`vibechat serve` with 2 workers turns on prometheus_client's multiprocess mode:
     whichever worker answers the scrape, the figures are the sum over both."""
     base, _server = two_worker_server
-    alice = await Person(base, name("alice")).register()
+    alice = await RemotePerson(base, unique("alice")).register()
     sockets = []
     try:
         # New connections each, so the kernel spreads them over both workers.
@@ -274,8 +274,8 @@ async def test_metrics_from_either_worker_count_the_sockets_of_both(two_worker_s
 async def test_posts_through_both_processes_at_once_get_one_gapless_order(two_servers):
     """The per-chat seq stays gapless with writers in two processes on PostgreSQL."""
     first, second = two_servers
-    alice = await Person(first.url, name("alice")).register()
-    bob = await Person(first.url, name("bob")).register()
+    alice = await RemotePerson(first.url, unique("alice")).register()
+    bob = await RemotePerson(first.url, unique("bob")).register()
     bob_on_b = on(bob, second.url)
     try:
         chat = await new_chat(alice, bob)

@@ -6,7 +6,8 @@ import asyncio
 
 from sqlalchemy import func, select, text
 
-from tests.conftest import make_group, make_user, post, send
+from tests.support.db import make_group, make_user, post
+from tests.support.people import send
 from vibechat import queries
 from vibechat.db import Database
 from vibechat.models import Chat, Message

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from tests.conftest import app_config
+from tests.support.app import app_config
 from vibechat.app import create_app
 from vibechat.commands import cli
 from vibechat.config import PROJECT_ROOT, SETTINGS, check_workers, load_settings

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import html, send
+from tests.support.html import html
+from tests.support.people import send
 from vibechat.dom import KINDS, dom_id
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import html
+from tests.support.html import html
 from vibechat.models import Chat, Message
 
 

@@ -17,8 +17,10 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import POSTGRES_URL, count, create_chat, user_id
-from tests.test_live_protocol import RECEIVE_TIMEOUT, live, top_level
+from tests.support.db import count, user_id
+from tests.support.live import RECEIVE_TIMEOUT, live, top_level
+from tests.support.people import create_chat
+from tests.support.services import POSTGRES_URL
 from vibechat import queries
 from vibechat.db import Database
 from vibechat.live.broker import YIELD_EVERY, LocalBroker

@@ -35,7 +35,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, People, Person, app_config, create_chat, send
+from tests.support.app import app_config
+from tests.support.people import PASSWORD, People, Person, create_chat, send
 from vibechat.app import create_app
 from vibechat.models import Chat, Membership, Message, Session, User
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import create_chat, html, send
+from tests.support.html import html
+from tests.support.people import create_chat, send
 from vibechat.config import PROJECT_ROOT
 
 TEMPLATES = Path(PROJECT_ROOT) / "templates"

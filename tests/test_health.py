@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import app_config
+from tests.support.app import app_config
 from vibechat.app import create_app
 
 # A port nothing listens on: the database "is down".

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser_server import live_server
+from tests.support.servers import live_server
 
 TIMEOUT = 5.0
 STATUS_LINE = re.compile(rb"^HTTP/1\.[01] (\d{3})", re.MULTILINE)

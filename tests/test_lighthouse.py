@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_server import CHROMIUM, PROJECT_ROOT
-from tests.conftest import skip_or_fail
+from tests.support.servers import CHROMIUM, PROJECT_ROOT
+from tests.support.services import skip_or_fail
 from tools.lighthouse import LIGHTHOUSE, MUST_BE_PERFECT
 
 pytestmark = pytest.mark.browser

@@ -42,13 +42,13 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.browser_server import (
+from tests.support.people import PASSWORD
+from tests.support.servers import (
     RestartableServer,
     ServerFailed,
     restartable_server,
 )
-from tests.conftest import PASSWORD
-from tests.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.browser
 

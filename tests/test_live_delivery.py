@@ -8,18 +8,15 @@ import os
 import re
 import socket
 import time
-import uuid
 
-import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.browser_server import live_server
-from tests.conftest import PASSWORD
+from tests.support.remote import RECEIVE_TIMEOUT, RemotePerson, new_chat, receive_until, unique
+from tests.support.servers import live_server
 from vibechat.hypercorn_config import websocket_max_message_size
 
-RECEIVE_TIMEOUT = 5.0
 MAX_POSTS = 600  # 16 KB each: more than any socket buffer on the way holds
 
 
@@ -32,72 +29,9 @@ def server(tmp_path_factory):
         yield url
 
 
-class Person:
-    """An HTTP client signed in as someone, plus what a socket needs to pass as them."""
-
-    def __init__(self, base: str, username: str) -> None:
-        self.base = base
-        self.username = username
-        self.http = httpx.AsyncClient(base_url=base, follow_redirects=False)
-        self.token = ""
-
-    async def register(self) -> Person:
-        page = await self.http.get("/register")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        response = await self.http.post(
-            "/register",
-            data={"csrf_token": token, "username": self.username, "password": PASSWORD},
-        )
-        assert response.status_code == 303, response.text
-        chats = await self.http.get("/chats")
-        self.token = re.search(r'name="csrf_token" value="([^"]+)"', chats.text).group(1)
-        return self
-
-    def cookie_header(self) -> str:
-        return "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
-
-    async def post(self, path: str, data: dict) -> httpx.Response:
-        return await self.http.post(path, data={"csrf_token": self.token, **data})
-
-    def socket(self, **options):
-        ws_url = self.base.replace("http://", "ws://") + "/ws"
-        return connect(
-            ws_url,
-            origin=self.base,
-            additional_headers={"Cookie": self.cookie_header()},
-            **options,
-        )
-
-    async def close(self) -> None:
-        await self.http.aclose()
-
-
-def name(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:8]}"
-
-
-async def receive_until(ws, pattern: str, within: float = RECEIVE_TIMEOUT) -> str:
-    """Frames until one matches; fails after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"no frame matching {pattern!r} within {within} s"
-        frame = await asyncio.wait_for(ws.recv(), remaining)
-        if re.search(pattern, frame):
-            return frame
-
-
-async def new_chat(owner: Person, *members: Person) -> int:
-    response = await owner.post(
-        "/chats", {"title": "Delivery", "members": " ".join(m.username for m in members)}
-    )
-    assert response.status_code == 303
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
 async def test_a_socket_on_a_real_server_receives_a_posted_message(server):
-    alice = await Person(server, name("alice")).register()
-    bob = await Person(server, name("bob")).register()
+    alice = await RemotePerson(server, unique("alice")).register()
+    bob = await RemotePerson(server, unique("bob")).register()
     try:
         chat_id = await new_chat(alice, bob)
         async with bob.socket() as ws:
@@ -116,7 +50,7 @@ async def test_a_socket_on_a_real_server_receives_a_posted_message(server):
 
 
 async def test_a_socket_from_another_origin_is_refused_by_the_real_server(server):
-    alice = await Person(server, name("alice")).register()
+    alice = await RemotePerson(server, unique("alice")).register()
     try:
         ws_url = server.replace("http://", "ws://") + "/ws"
         with pytest.raises(Exception, match="403"):
@@ -158,9 +92,9 @@ async def open_stuck_socket(base: str, cookie: str) -> socket.socket:
 
 
 async def test_a_client_that_never_reads_does_not_delay_the_others(server):
-    alice = await Person(server, name("alice")).register()
-    bob = await Person(server, name("bob")).register()
-    stuck = await Person(server, name("stuck")).register()
+    alice = await RemotePerson(server, unique("alice")).register()
+    bob = await RemotePerson(server, unique("bob")).register()
+    stuck = await RemotePerson(server, unique("stuck")).register()
     try:
         chat_id = await new_chat(alice, bob, stuck)
         stuck_id = re.search(r'data-me="(\d+)"', (await stuck.http.get("/chats")).text).group(1)
@@ -202,7 +136,7 @@ async def test_a_client_that_never_reads_does_not_delay_the_others(server):
 
 async def test_a_frame_larger_than_hypercorn_takes_closes_that_socket_with_1009(server):
     """hypercorn_config caps a client frame at 16 KiB rather than buffering 16 MiB."""
-    alice = await Person(server, name("alice")).register()
+    alice = await RemotePerson(server, unique("alice")).register()
     try:
         async with alice.socket() as ws:
             await ws.send("x" * (websocket_max_message_size + 1))

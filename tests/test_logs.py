@@ -14,9 +14,10 @@ import sys
 import httpx
 import pytest
 
-from tests.browser_server import restartable_server
-from tests.conftest import app_config
-from tests.test_live_delivery import PASSWORD, Person, name, new_chat
+from tests.support.app import app_config
+from tests.support.people import PASSWORD
+from tests.support.remote import RemotePerson, new_chat, unique
+from tests.support.servers import restartable_server
 from vibechat.app import create_app
 from vibechat.logs import TextFormatter
 
@@ -33,7 +34,7 @@ def json_lines(log: str) -> list[dict]:
     return entries
 
 
-async def csrf(person: Person, path: str) -> str:
+async def csrf(person: RemotePerson, path: str) -> str:
     page = await person.http.get(path)
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
 
@@ -46,8 +47,8 @@ def json_server(tmp_path):
 
 async def test_a_whole_session_logs_json_lines_with_ids_and_never_a_secret(json_server):
     server = json_server
-    alice = await Person(server.url, name("alice")).register()
-    bob = await Person(server.url, name("bob")).register()
+    alice = await RemotePerson(server.url, unique("alice")).register()
+    bob = await RemotePerson(server.url, unique("bob")).register()
     try:
         chat = await new_chat(alice, bob)
         answer = await alice.post(f"/chats/{chat}/messages", {"body": SECRET_BODY})
@@ -63,7 +64,7 @@ async def test_a_whole_session_logs_json_lines_with_ids_and_never_a_secret(json_
         )
         assert answer.status_code == 303, answer.status_code
         # A wrong password, a sign-in, a sign-out.
-        stranger = Person(server.url, alice.username)
+        stranger = RemotePerson(server.url, alice.username)
         token = await csrf(stranger, "/login")
         failed = await stranger.http.post(
             "/login",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from markupsafe import Markup
 from quart import template_rendered
 
-from tests.conftest import html, send
+from tests.support.html import html
+from tests.support.people import send
 from vibechat.message_cache import RenderedMessages
 
 

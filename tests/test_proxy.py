@@ -9,16 +9,16 @@ import asyncio
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.browser_server import restartable_server
-from tests.test_live_delivery import Person, name, new_chat, receive_until
+from tests.support.remote import RemotePerson, new_chat, receive_until, unique
+from tests.support.servers import restartable_server
 
 
 @pytest.mark.parametrize("scheme", ["https", "http"])
 async def test_a_socket_through_a_trusted_proxy_is_accepted_and_live(tmp_path, scheme):
     settings = {"VIBECHAT_PROXY_HOPS": "1", "VIBECHAT_SECURE_COOKIES": "false"}
     with restartable_server(tmp_path, settings=settings) as server:
-        alice = await Person(server.url, name("alice")).register()
-        bob = await Person(server.url, name("bob")).register()
+        alice = await RemotePerson(server.url, unique("alice")).register()
+        bob = await RemotePerson(server.url, unique("bob")).register()
         host = server.url.split("://", 1)[1]
         try:
             chat = await new_chat(alice, bob)

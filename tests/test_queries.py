@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import make_group, make_user, post
+from tests.support.db import make_group, make_user, post
 from vibechat import queries
 from vibechat.models import Chat, Membership
 

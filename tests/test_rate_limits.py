@@ -11,23 +11,14 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import (
-    PASSWORD,
-    People,
-    app_config,
-    count,
-    create_chat,
-    html,
-    send,
-    skip_or_fail,
-    snapshot,
-)
-from tests.test_live_protocol import live
+from tests.support.app import app_config
+from tests.support.db import count, snapshot
+from tests.support.html import html
+from tests.support.live import live
+from tests.support.people import PASSWORD, People, create_chat, send
 from vibechat.app import create_app
 from vibechat.config import SETTINGS
 from vibechat.models import Message, Session, User
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
@@ -279,20 +270,10 @@ async def test_socket_frames_beyond_the_limit_are_ignored(alice, bob):
 # -- shared counts in Redis --------------------------------------------------------------
 
 
-def redis_is_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-async def test_with_redis_every_process_shares_one_count(app_database_url, tmp_path):
-    if not redis_is_up():
-        skip_or_fail("no Redis at 127.0.0.1:6379; start one to test shared rate limits")
+async def test_with_redis_every_process_shares_one_count(app_database_url, tmp_path, shared_redis):
     settings = {
         "VIBECHAT_RATE_LIMITS": True,
-        "VIBECHAT_REDIS_URL": REDIS_URL,
+        "VIBECHAT_REDIS_URL": shared_redis,
         "VIBECHAT_LIMIT_LOGIN_USERNAME": "4 per minute",
     }
     username = f"shared-{uuid.uuid4().hex[:12]}"  # a key no other run has used

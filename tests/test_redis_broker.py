@@ -9,66 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 
 import pytest
 import redis.asyncio as redis
 
-from tests.browser_server import free_port
-from tests.conftest import People, app_config, create_chat, send, skip_or_fail
-from tests.redis_server import REDIS_SERVER, RedisServer
-from tests.test_live_protocol import close_code, live
+from tests.support.app import app_config
+from tests.support.live import close_code, live
+from tests.support.people import People, create_chat, send
+from tests.support.redis import Inbox, started
+from tests.support.servers import free_port
 from vibechat.app import create_app
-from vibechat.live.redis_broker import RedisBroker
 from vibechat.live.redis_presence import RedisPresence
-
-SHARED_REDIS = os.environ.get("VIBECHAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-WITHIN = 1.0  # a frame from another process arrives within this (issue 6)
-
-
-class Inbox:
-    """A subscriber that keeps what it is given."""
-
-    def __init__(self) -> None:
-        self.items: list[bytes] = []
-        self.arrived = asyncio.Event()
-
-    def __call__(self, data: bytes) -> None:
-        self.items.append(data)
-        self.arrived.set()
-
-    async def next(self, within: float = WITHIN) -> bytes:
-        await asyncio.wait_for(self.arrived.wait(), within)
-        self.arrived.clear()
-        return self.items[-1]
-
-
-async def started(url: str, **kwargs) -> RedisBroker:
-    broker = RedisBroker(url, **kwargs)
-    await broker.start()
-    return broker
-
-
-@pytest.fixture
-async def two_processes():
-    first, second = await started(SHARED_REDIS), await started(SHARED_REDIS)
-    if not (first.connected.is_set() and second.connected.is_set()):
-        await first.close()
-        await second.close()
-        skip_or_fail(f"no Redis at {SHARED_REDIS}; start one or set VIBECHAT_TEST_REDIS_URL")
-    yield first, second
-    await first.close()
-    await second.close()
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    if not shutil.which("redis-server") and not os.path.exists(REDIS_SERVER):
-        skip_or_fail("no redis-server binary (apt-get install redis-server)")
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 async def test_a_frame_published_in_one_process_reaches_subscribers_in_another(two_processes):

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, send
+from tests.support.people import PASSWORD, send
 from vibechat.models import Message, Session
 
 

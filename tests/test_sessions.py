@@ -7,17 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.conftest import (
-    PASSWORD,
-    People,
-    app_config,
-    count,
-    field_error,
-    html,
-    sign_in_again,
-    user_id,
-)
-from tests.test_live_protocol import close_code, live
+from tests.support.app import app_config
+from tests.support.db import count, user_id
+from tests.support.html import field_error, html
+from tests.support.live import close_code, live
+from tests.support.people import PASSWORD, People, sign_in_again
 from vibechat.app import create_app
 from vibechat.models import Session, User, utcnow
 from vibechat.sessions import TOUCH_EVERY

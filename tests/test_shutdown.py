@@ -25,9 +25,9 @@ import pytest
 from hypercorn.asyncio import run as hypercorn_worker
 from websockets.exceptions import ConnectionClosed
 
-from tests.browser_server import PROJECT_ROOT, free_port, restartable_server, server_env
-from tests.redis_server import RedisServer
-from tests.test_live_delivery import Person, name, new_chat
+from tests.support.redis import RedisServer
+from tests.support.remote import RemotePerson, new_chat, unique
+from tests.support.servers import PROJECT_ROOT, free_port, restartable_server, server_env
 from vibechat import shutdown
 from vibechat.live.hub import RECONNECT
 
@@ -42,12 +42,12 @@ def ws_closed_code(closed: pytest.ExceptionInfo) -> int:
     return closed.value.rcvd.code
 
 
-async def start_posting(base: str, person: Person, chat: int, body: str):
+async def start_posting(base: str, person: RemotePerson, chat: int, body: str):
     """A POST whose body is only half sent: a request in flight. Returns the stream and
     the rest of the body."""
     port = int(base.rsplit(":", 1)[1])
     form = urllib.parse.urlencode(
-        {"csrf_token": person.token, "body": body, "client_token": name("token")}
+        {"csrf_token": person.token, "body": body, "client_token": unique("token")}
     ).encode()
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     head = (
@@ -90,8 +90,8 @@ async def test_sigterm_closes_sockets_with_1012_at_once_and_finishes_the_request
     # A long grace period: if the sockets waited for it, they would not close in time.
     settings = {"VIBECHAT_GRACEFUL_TIMEOUT": "30"}
     with restartable_server(tmp_path, settings=settings) as server:
-        alice = await Person(server.url, name("alice")).register()
-        bob = await Person(server.url, name("bob")).register()
+        alice = await RemotePerson(server.url, unique("alice")).register()
+        bob = await RemotePerson(server.url, unique("bob")).register()
         try:
             chat = await new_chat(alice, bob)
             sockets = [await alice.socket() for _ in range(SOCKETS)]
@@ -131,8 +131,8 @@ async def test_a_request_that_outlasts_the_grace_period_is_cut_and_the_server_st
     tmp_path,
 ):
     with restartable_server(tmp_path, settings={"VIBECHAT_GRACEFUL_TIMEOUT": "1"}) as server:
-        alice = await Person(server.url, name("alice")).register()
-        bob = await Person(server.url, name("bob")).register()
+        alice = await RemotePerson(server.url, unique("alice")).register()
+        bob = await RemotePerson(server.url, unique("bob")).register()
         try:
             chat = await new_chat(alice, bob)
             reader, writer, _rest = await start_posting(server.url, bob, chat, "never finished")
@@ -378,8 +378,8 @@ def private_redis(tmp_path_factory):
 async def serving(instance: Path, database: Path, workers: int, redis_url: str | None = None):
     """A started server, Alice and Bob signed up on it and a chat of theirs."""
     server = Served(instance, workers, redis_url)
-    alice = Person(server.url, name("alice"))
-    bob = Person(server.url, name("bob"))
+    alice = RemotePerson(server.url, unique("alice"))
+    bob = RemotePerson(server.url, unique("bob"))
     try:
         await asyncio.to_thread(server.start, database)
         await alice.register()
@@ -405,7 +405,7 @@ async def on_every_worker(server: Served, open_one, need: int) -> list:
     pytest.fail(f"the connections did not reach every worker: {dict(held)}")
 
 
-async def open_sockets(server: Served, person: Person) -> list:
+async def open_sockets(server: Served, person: RemotePerson) -> list:
     async def one():
         ws = await person.socket()
         return ws, ws.local_address[1]
@@ -413,11 +413,11 @@ async def open_sockets(server: Served, person: Person) -> list:
     return await on_every_worker(server, one, SOCKETS_PER_WORKER)
 
 
-async def start_posts(server: Served, person: Person, chat: int) -> list:
+async def start_posts(server: Served, person: RemotePerson, chat: int) -> list:
     """Half-sent POSTs (requests in flight), one on every worker at least."""
 
     async def one():
-        started = await start_posting(server.url, person, chat, name("said while stopping"))
+        started = await start_posting(server.url, person, chat, unique("said while stopping"))
         return started, started[1].get_extra_info("sockname")[1]
 
     posts = await on_every_worker(server, one, 1)

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import WebSocketRoute, expect
 
 from tests import test_live_browser
-from tests.browser_server import RestartableServer
+from tests.support.servers import RestartableServer
 from tests.test_live_browser import (
     RECONNECT_TIMEOUT,
     assert_clean_consoles,

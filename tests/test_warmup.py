@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from tests.conftest import app_config
+from tests.support.app import app_config
 from vibechat.app import create_app
 from vibechat.warmup import GC_THRESHOLDS
 

@@ -9,8 +9,8 @@ import os
 
 import pytest
 
-from tests.browser_server import live_server
-from tests.test_live_delivery import Person, name, new_chat, receive_until
+from tests.support.remote import RemotePerson, new_chat, receive_until, unique
+from tests.support.servers import live_server
 from vibechat.live.protocol import edited_offers
 
 CHROMIUM_OFFER = "permessage-deflate; client_max_window_bits"
@@ -24,7 +24,7 @@ def served(request, tmp_path_factory):
         yield mode, url
 
 
-async def handshake_extensions(person: Person, offer: str) -> str | None:
+async def handshake_extensions(person: RemotePerson, offer: str) -> str | None:
     """Open /ws by hand with a browser's headers; the Sec-WebSocket-Extensions answer."""
     host, port = person.base.removeprefix("http://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
@@ -56,7 +56,7 @@ EXPECTED = {
 
 async def test_the_handshake_answers_a_browsers_offer_as_the_setting_says(served):
     mode, url = served
-    alice = await Person(url, name("alice")).register()
+    alice = await RemotePerson(url, unique("alice")).register()
     try:
         assert await handshake_extensions(alice, CHROMIUM_OFFER) == EXPECTED[mode]
     finally:
@@ -66,8 +66,8 @@ async def test_the_handshake_answers_a_browsers_offer_as_the_setting_says(served
 async def test_frames_arrive_whole_in_every_mode(served):
     """A real client inflates (or not) what the server sent: three posts, in order."""
     mode, url = served
-    alice = await Person(url, name("alice")).register()
-    bob = await Person(url, name("bob")).register()
+    alice = await RemotePerson(url, unique("alice")).register()
+    bob = await RemotePerson(url, unique("bob")).register()
     try:
         chat = await new_chat(alice, bob)
         async with bob.socket() as ws:  # websockets offers permessage-deflate too

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_server import _descendants, restartable_server
-from tests.raw_websocket import (
+from tests.support.raw_websocket import (
     BINARY,
     DEFLATE_OFFER,
     TEXT,
@@ -22,7 +21,8 @@ from tests.raw_websocket import (
     frame,
     open_raw_socket,
 )
-from tests.test_live_delivery import Person, name, new_chat, receive_until
+from tests.support.remote import RemotePerson, new_chat, receive_until, unique
+from tests.support.servers import _descendants, restartable_server
 from vibechat.live.protocol import MAX_MESSAGE_BYTES
 
 MiB = 1024 * 1024
@@ -43,7 +43,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 async def alice(server):
-    person = await Person(server.url, name("alice")).register()
+    person = await RemotePerson(server.url, unique("alice")).register()
     yield person
     await person.close()
 
@@ -113,7 +113,7 @@ def peak_memory_kb(server) -> int:
 
 async def test_a_compressed_message_within_the_limit_still_arrives(alice, server):
     """The bound refuses bombs, not messages: a typing notice padded to the limit."""
-    bob = await Person(server.url, name("bob")).register()
+    bob = await RemotePerson(server.url, unique("bob")).register()
     try:
         chat_id = await new_chat(alice, bob)
         async with bob.socket() as watching:
@@ -137,9 +137,11 @@ async def test_a_compressed_message_within_the_limit_still_arrives(alice, server
 async def test_deflate_bombs_on_several_sockets_close_with_1009_and_cost_no_memory(
     server, inflated_size
 ):
-    people = [await Person(server.url, name("bomber")).register() for _ in range(BOMB_SOCKETS)]
-    alice = await Person(server.url, name("alice")).register()
-    bob = await Person(server.url, name("bob")).register()
+    people = [
+        await RemotePerson(server.url, unique("bomber")).register() for _ in range(BOMB_SOCKETS)
+    ]
+    alice = await RemotePerson(server.url, unique("alice")).register()
+    bob = await RemotePerson(server.url, unique("bob")).register()
     bomb = deflate_bomb(inflated_size)
     try:
         chat_id = await new_chat(alice, bob)

@@ -36,16 +36,10 @@ from quart.testing.connections import WebsocketDisconnectError
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 from sqlalchemy import func, select
 
-from tests.conftest import (
-    PASSWORD,
-    app_config,
-    create_chat,
-    foreign_scripts,
-    html,
-    send,
-    snapshot,
-    user_id,
-)
+from tests.support.app import app_config
+from tests.support.db import snapshot, user_id
+from tests.support.html import foreign_scripts, html
+from tests.support.people import PASSWORD, create_chat, send
 from vibechat import forms
 from vibechat.app import create_app
 from vibechat.models import User

@@ -22,9 +22,9 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.browser_server import ServerFailed, restartable_server
-from tests.conftest import PASSWORD
-from tests.tcp_proxy import TcpProxy
+from tests.support.people import PASSWORD
+from tests.support.servers import ServerFailed, restartable_server
+from tests.support.tcp_proxy import TcpProxy
 from tests.test_xss import NAME_PAYLOADS, PAYLOADS, TITLE_PAYLOADS, Payload, report
 
 TIMEOUT = 5_000  # ms

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.browser_server import PROJECT_ROOT, RestartableServer, restartable_server
+from tests.support.servers import PROJECT_ROOT, RestartableServer, restartable_server
 from vibechat.commands.seed import DEMO_PASSWORD
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 
-from tests.browser_server import CHROMIUM, PROJECT_ROOT
+from tests.support.servers import CHROMIUM, PROJECT_ROOT
 from tools.demo_server import WATERCOOLER, cookie_header, demo_server, sign_in
 
 LIGHTHOUSE = PROJECT_ROOT / "tools" / "node_modules" / ".bin" / "lighthouse"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser_server import CHROMIUM, CHROMIUM_ARGS, PROJECT_ROOT
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, PROJECT_ROOT
 from tools.demo_server import WATERCOOLER, demo_server, sign_in
 
 SIGNED_OUT = {"login": "/login", "register": "/register"}

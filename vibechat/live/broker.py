@@ -71,15 +71,3 @@ class LocalBroker:
 
     async def close(self) -> None:
         self._subscribers.clear()
-
-
-class RecordingBroker(LocalBroker):
-    """A LocalBroker that also keeps everything published, for tests."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.published: list[tuple[str, bytes]] = []
-
-    async def publish(self, topic: str, data: bytes) -> None:
-        self.published.append((topic, data))
-        await super().publish(topic, data)

@@ -1,15 +1,19 @@
-"""A Redis server of the test's own on a free port, to stop and start at will."""
+"""Redis for the tests: a server of the test's own on a free port (to stop and start at
+will), a subscriber that keeps what it is given, and a started RedisBroker."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
-from tests.browser_server import free_port
+from tests.support.servers import free_port
+from vibechat.live.redis_broker import RedisBroker
 
+WITHIN = 1.0  # a frame from another process arrives within this (issue 6)
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
@@ -56,3 +60,26 @@ class RedisServer:
             self.process.kill()
             self.process.wait(10)
             self.process = None
+
+
+class Inbox:
+    """A subscriber that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.items: list[bytes] = []
+        self.arrived = asyncio.Event()
+
+    def __call__(self, data: bytes) -> None:
+        self.items.append(data)
+        self.arrived.set()
+
+    async def next(self, within: float = WITHIN) -> bytes:
+        await asyncio.wait_for(self.arrived.wait(), within)
+        self.arrived.clear()
+        return self.items[-1]
+
+
+async def started(url: str, **kwargs) -> RedisBroker:
+    broker = RedisBroker(url, **kwargs)
+    await broker.start()
+    return broker

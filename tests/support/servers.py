@@ -22,7 +22,7 @@ from pathlib import Path
 
 from vibechat.commands.cli import HYPERCORN_CONFIG
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--disable-gpu",
