@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+import brotli
+
 from vibechat.config import PROJECT_ROOT
 
 VENDOR = PROJECT_ROOT / "static" / "vendor"
@@ -80,3 +82,46 @@ async def test_pages_and_assets_are_compressed_when_the_browser_accepts_it(alice
             assert len(await response.get_data()) < len(await raw.get_data()) / 2, path
     page = await alice.get("/chats")
     assert page.headers["Cache-Control"] == "no-cache, private"
+
+
+async def test_our_script_is_served_from_one_versioned_folder_cached_for_a_year(alice):
+    page = (await (await alice.get("/chats")).get_data()).decode()
+    entry = re.search(
+        r'<script type="module" src="/static/v-([0-9a-f]{12})/app\.js"></script>', page
+    )
+    preloaded = re.findall(
+        r'<link rel="modulepreload" href="/static/v-([0-9a-f]{12})/([^"]+)">', page
+    )
+    static = PROJECT_ROOT / "static"
+    names = ["app.js", *(f"js/{path.name}" for path in sorted((static / "js").glob("*.js")))]
+    # One version over every module: a change to any of them moves them all.
+    digest = hashlib.sha256()
+    for name in names:
+        digest.update(name.encode() + b"\0" + (static / name).read_bytes())
+    version = entry.group(1)
+    assert version == digest.hexdigest()[:12]
+    assert preloaded == [(version, name) for name in names[1:]]
+    for name in names:
+        response = await alice.get(f"/static/v-{version}/{name}", headers={"Accept-Encoding": "br"})
+        assert response.status_code == 200, name
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert response.headers["Content-Type"].startswith("text/javascript")
+        assert response.headers["Content-Encoding"] == "br"
+        # Compressed once at brotli's best, and nothing to revalidate with.
+        assert brotli.decompress(await response.get_data()) == (static / name).read_bytes()
+        assert not {"ETag", "Last-Modified", "Expires"} & set(response.headers.keys()), name
+        gzip = await alice.get(f"/static/v-{version}/{name}", headers={"Accept-Encoding": "gzip"})
+        assert gzip.headers["Content-Encoding"] == "gzip", name
+
+
+async def test_another_version_of_our_script_is_served_but_not_kept_and_a_wrong_name_is_404(alice):
+    # A page from before a deploy asks for its own version: today's file, to revalidate.
+    old = await alice.get("/static/v-000000000000/app.js")
+    assert old.status_code == 200
+    assert old.headers["Cache-Control"] == "no-cache"
+    assert await old.get_data() == (PROJECT_ROOT / "static" / "app.js").read_bytes()
+    for path in (
+        "/static/v-000000000000/js/nothing.js",
+        "/static/v-000000000000/../../pyproject.toml",
+    ):
+        assert (await alice.get(path)).status_code == 404, path
