@@ -838,4 +838,15 @@ def test_a_message_read_in_the_open_chat_clears_the_count_in_another_tab_with_no
     # Bob sends nothing, so his tabs make no POST at all (before, each read one).
     assert not [url for method, url in requests if method == "POST"], requests
     assert not [url for _, url in requests if url.endswith("/read")], requests
+
+    # A chat bob joins while his list is open comes live where its activity puts it:
+    # first, above the one that just had a message.
+    newest_id = create_group_chat(alice, unique("Newest"), bob_name)
+    expect(items).to_have_count(3)
+    expect(items.first).to_have_attribute("data-chat", str(newest_id))
+    assert items.evaluate_all("items => items.map(item => item.dataset.chat)") == [
+        str(newest_id),
+        str(older_id),
+        str(newer_id),
+    ]
     assert_clean_consoles(consoles)
