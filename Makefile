@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-postgres bench bench-scaling check lint audit format demo migrate clean lighthouse screenshots
+.PHONY: run test test-fast test-postgres bench bench-scaling check lint audit format demo migrate clean lighthouse screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,13 +36,28 @@ tools/node_modules/.installed: tools/package.json tools/package-lock.json
 	npm ci --prefix tools --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: $(VENV)/.installed-test tools/node_modules/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# Tests run on PYTEST_WORKERS processes (pytest-xdist): many wait on sockets, servers and
+# the database rather than on a core, so 4 beat 2 on a 2-core machine. PYTEST_WORKERS=0
+# runs them in this process. A module's browser and slow tests stay on one worker
+# (--dist loadgroup; tests/conftest.py), so its servers and Chromium start once.
+PYTEST_WORKERS ?= 4
+XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
 
-# Every test but the browser ones again, with the app on PostgreSQL instead of SQLite
-# (VIBECHAT_TEST_POSTGRES_URL, default the local server; the run makes its own database).
+# Every test: unit, in-process app, slow (servers and other processes) and browser.
+test: $(VENV)/.installed-test tools/node_modules/.installed
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
+
+# The loop to run often (under 2 minutes): unit and in-process app tests, on SQLite;
+# no browser, no process started (README, "Testing").
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m "not browser and not slow" $(XDIST) $(PYTEST_ARGS)
+
+# Every test that uses the app's database again, with the app on PostgreSQL instead of
+# SQLite (VIBECHAT_TEST_POSTGRES_URL, default the local server; each worker makes its own
+# database). The others (marked by tests/conftest.py) run alike either way, and the
+# database-layer tests run on both in make test already.
 test-postgres: $(VENV)/.installed-test
-	VIBECHAT_TEST_DATABASE=postgres $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+	VIBECHAT_TEST_DATABASE=postgres $(BIN)/python -m pytest -m app_database $(XDIST) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -39,6 +39,7 @@ from vibechat.app import create_app
 from vibechat.db import Database
 from vibechat.models import Base
 
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     # Belt and braces: any skip that slips through (a skip marker, an import skip)

@@ -11,7 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.scenarios import QUICK
+
+pytestmark = pytest.mark.slow  # the benchmark, as a process of its own
 
 ROOT = Path(__file__).resolve().parent.parent
 

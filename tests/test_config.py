@@ -316,6 +316,7 @@ def test_migrate_takes_every_range_at_its_ends(monkeypatch, capsys, tmp_path):
         assert (tmp_path / end / "vibechat.sqlite3").exists()
 
 
+@pytest.mark.slow  # hypercorn as a process
 def test_hypercorn_stops_with_one_line_on_a_value_out_of_range(tmp_path):
     # The config module that `vibechat serve` and the Procfile hand hypercorn.
     env = {key: value for key, value in os.environ.items() if not key.startswith("VIBECHAT_")}

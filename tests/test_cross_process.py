@@ -24,6 +24,8 @@ from tests.support.redis import RedisServer
 from tests.support.remote import RemotePerson, new_chat, receive_until, unique
 from tests.support.servers import free_port, restartable_server
 
+pytestmark = pytest.mark.slow  # hypercorn processes and a redis-server
+
 WITHIN = 1.0  # issue 6: delivered across processes within 1 s
 CRASH_OFFLINE = 45.0  # issue 6: the people of a crashed process go offline within this
 MESSAGE = re.compile(r'id="msg-(\d+)-(\d+)"[^>]*data-rev="(\d+)"')

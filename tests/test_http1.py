@@ -9,6 +9,8 @@ import pytest
 
 from tests.support.servers import live_server
 
+pytestmark = pytest.mark.slow  # a hypercorn process
+
 TIMEOUT = 5.0
 STATUS_LINE = re.compile(rb"^HTTP/1\.[01] (\d{3})", re.MULTILINE)
 

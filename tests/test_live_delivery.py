@@ -17,6 +17,8 @@ from tests.support.remote import RECEIVE_TIMEOUT, RemotePerson, new_chat, receiv
 from tests.support.servers import live_server
 from vibechat.hypercorn_config import websocket_max_message_size
 
+pytestmark = pytest.mark.slow  # a hypercorn process
+
 MAX_POSTS = 600  # 16 KB each: more than any socket buffer on the way holds
 
 

@@ -45,6 +45,7 @@ def json_server(tmp_path):
         yield server
 
 
+@pytest.mark.slow  # a hypercorn process
 async def test_a_whole_session_logs_json_lines_with_ids_and_never_a_secret(json_server):
     server = json_server
     alice = await RemotePerson(server.url, unique("alice")).register()
@@ -150,6 +151,7 @@ async def test_text_logs_name_the_request_id_and_answers_carry_it(tmp_path, sqli
 FORGING_PATH = "/x%0aFORGED%20INFO%20vibechat.requests:%20POST%20/login%20303%0d%1b%5b31m%c2%85"
 
 
+@pytest.mark.slow  # a hypercorn process
 @pytest.mark.parametrize("log_format", ["text", "json"])
 async def test_a_request_cannot_forge_a_log_line_or_reach_the_terminal(tmp_path, log_format):
     with restartable_server(tmp_path, settings={"VIBECHAT_LOG_FORMAT": log_format}) as server:

@@ -12,6 +12,8 @@ from websockets.asyncio.client import connect
 from tests.support.remote import RemotePerson, new_chat, receive_until, unique
 from tests.support.servers import restartable_server
 
+pytestmark = pytest.mark.slow  # hypercorn processes
+
 
 @pytest.mark.parametrize("scheme", ["https", "http"])
 async def test_a_socket_through_a_trusted_proxy_is_accepted_and_live(tmp_path, scheme):

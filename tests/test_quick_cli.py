@@ -11,6 +11,9 @@ import sys
 
 import pytest
 
+# Each test starts the command line as a process: that is what it measures.
+pytestmark = pytest.mark.slow
+
 WEB_STACK = ("quart", "quart_auth", "hypercorn", "flask")
 # Runs `python -m vibechat ARGS` in this process, then names the web modules it loaded.
 PROBE = f"""

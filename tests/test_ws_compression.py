@@ -13,6 +13,8 @@ from tests.support.remote import RemotePerson, new_chat, receive_until, unique
 from tests.support.servers import live_server
 from vibechat.live.protocol import edited_offers
 
+pytestmark = pytest.mark.slow  # hypercorn processes
+
 CHROMIUM_OFFER = "permessage-deflate; client_max_window_bits"
 
 

@@ -25,6 +25,8 @@ from tests.support.remote import RemotePerson, new_chat, receive_until, unique
 from tests.support.servers import _descendants, restartable_server
 from vibechat.live.protocol import MAX_MESSAGE_BYTES
 
+pytestmark = pytest.mark.slow  # a hypercorn process
+
 MiB = 1024 * 1024
 BOMB_SOCKETS = 4  # opened at once, each sending one bomb
 # Peak memory of the worker may grow by less than this while the bombs go off. Without
