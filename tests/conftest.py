@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.support.app import app_config
+from tests.support.browser import Console
 from tests.support.people import People, Person, create_chat
 from tests.support.redis import REDIS_SERVER, RedisServer, started
 from tests.support.servers import CHROMIUM, CHROMIUM_ARGS
@@ -287,3 +288,23 @@ def browser(browser_type, browser_type_launch_args) -> Iterator[Browser]:
     browser = browser_type.launch(**browser_type_launch_args)
     yield browser
     browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser_context_args(playwright, device) -> dict:
+    """pytest-playwright's, at module scope and without base_url: the pages of a module
+    reach its server directly, through a proxy, or from another origin, so each context
+    names its own (tests/test_browser.py gives every context its server's)."""
+    return dict(playwright.devices[device]) if device else {}
+
+
+@pytest.fixture
+def consoles(request) -> Iterator[list[Console]]:
+    """The console watch of each page a test opens (tests/support/browser.py)."""
+    watched: list[Console] = []
+    yield watched
+    tolerated = [line for console in watched for line in console.tolerated]
+    if tolerated:
+        print(f"\n{request.node.name}: {len(tolerated)} tolerated network error(s) during outages:")
+        for line in tolerated[:12]:
+            print("   ", line)

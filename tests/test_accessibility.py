@@ -40,7 +40,9 @@ from playwright.sync_api import (
     expect,
 )
 
+from tests.support.browser import TIMEOUT
 from tests.support.people import PASSWORD
+from tests.support.remote import unique
 from tests.support.servers import (
     PROJECT_ROOT,
     ServerFailed,
@@ -52,7 +54,6 @@ pytestmark = pytest.mark.browser
 
 AXE = PROJECT_ROOT / "tools" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-TIMEOUT = 5_000  # ms, for every wait and expectation
 SHOTS = os.environ.get("A11Y_SHOTS")
 
 # Long enough to break any layout that does not wrap: a chat title (at most 100
@@ -81,10 +82,6 @@ def server_url(chromium_executable, tmp_path_factory) -> Iterator[str]:
             yield url
     except ServerFailed as error:
         pytest.fail(str(error), pytrace=False)
-
-
-def unique(name: str) -> str:
-    return f"{name}_{uuid.uuid4().hex[:8]}"
 
 
 def csrf_in(html: str) -> str:

@@ -49,19 +49,27 @@ from playwright.sync_api import (
     BrowserContext,
     ConsoleMessage,
     Error,
-    Locator,
     Page,
     Response,
     expect,
 )
 
+from tests.support.browser import (
+    TIMEOUT,
+    composer_box,
+    create_group_chat,
+    expect_live,
+    messages_with,
+    register,
+    say,
+    seq_of,
+)
 from tests.support.people import PASSWORD
+from tests.support.remote import unique
 from tests.support.servers import RestartableServer, ServerFailed, free_port, restartable_server
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT = 5_000  # ms, for every wait and expectation
-LIVE = re.compile(r"^Live: ")
 SESSION_COOKIE = "vibechat_session"
 DATABASE_FILE = "vibechat.sqlite3"
 # Columns that a refused request may still touch (a session is "seen"), and that say
@@ -70,13 +78,6 @@ VOLATILE_COLUMNS = {"last_seen_at"}
 
 
 # -- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser_context_args(playwright, device) -> dict:
-    """pytest-playwright's, at module scope and without base_url: the pages here are on
-    the app's origin or on the attacker's, so each context names its own."""
-    return dict(playwright.devices[device]) if device else {}
 
 
 @pytest.fixture(scope="module")
@@ -298,58 +299,6 @@ def assert_strict_csp_headers(response: Response, port: int) -> None:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def unique(name: str) -> str:
-    return f"{name}_{uuid.uuid4().hex[:8]}"
-
-
-def register(page: Page, username: str, display_name: str) -> None:
-    page.goto("/register")
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Display name (optional)", exact=True).fill(display_name)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Create account", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/chats$"))
-    expect(page.locator(".signed-in")).to_have_text(display_name)
-
-
-def create_group_chat(page: Page, title: str, members: str) -> int:
-    page.goto("/chats")
-    page.get_by_label("Title", exact=True).fill(title)
-    page.get_by_label("Members (optional)", exact=True).fill(members)
-    page.get_by_role("button", name="Create chat", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/chats/\d+$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text(title)
-    match = re.search(r"/chats/(\d+)$", page.url)
-    assert match, page.url
-    return int(match.group(1))
-
-
-def expect_live(page: Page) -> None:
-    state = page.locator("#connection-state")
-    expect(state).to_have_text(LIVE)
-    expect(state).to_have_attribute("data-live", "true")
-
-
-def composer_box(page: Page) -> Locator:
-    return page.get_by_label("Message", exact=True)
-
-
-def messages_with(page: Page, text: str) -> Locator:
-    return page.locator("#messages li").filter(has_text=text)
-
-
-def say(page: Page, text: str) -> None:
-    """Send with Enter (no navigation) and wait for it to come back over the socket."""
-    composer_box(page).fill(text)
-    composer_box(page).press("Enter")
-    expect(composer_box(page)).to_have_value("")
-    expect(messages_with(page, text)).to_have_count(1)
-
-
-def seq_of(page: Page, text: str) -> int:
-    return int(messages_with(page, text).get_attribute("data-seq"))
 
 
 def csrf_token_of(page: Page) -> str:

@@ -9,7 +9,6 @@ makes people with names of its own.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -21,12 +20,13 @@ from playwright.sync_api import (
     expect,
 )
 
+from tests.support.browser import TIMEOUT
 from tests.support.people import PASSWORD
+from tests.support.remote import unique
 from tests.support.servers import ServerFailed, live_server
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT = 5_000  # ms, for every wait and expectation
 NO_JS = pytest.mark.browser_context_args(java_script_enabled=False)
 PHONE = pytest.mark.browser_context_args(
     viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
@@ -60,10 +60,6 @@ def base_url(live_server_url) -> str:
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def unique(name: str) -> str:
-    return f"{name}_{uuid.uuid4().hex[:8]}"
 
 
 def new_page(new_context) -> Page:

@@ -3,7 +3,7 @@
 - a message typed on one page appears on the other without a reload, exactly once
   (with the post-to-delivery time measured and printed), typing and presence;
 - the network of one page is cut under its open WebSocket (through a TCP proxy the test
-  owns, tests/tcp_proxy.py) while the other page posts, edits and deletes: the page
+  owns, tests/support/tcp_proxy.py) while the other page posts, edits and deletes: the page
   comes back by itself with exactly the right messages, and what it wrote while
   offline is delivered exactly once;
 - the server is restarted on the same port with the same instance folder: both pages
@@ -27,64 +27,43 @@ import contextlib
 import json
 import re
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import (
-    BrowserContext,
-    ConsoleMessage,
     Error,
     Locator,
     Page,
     expect,
 )
 
-from tests.support.people import PASSWORD
-from tests.support.servers import (
-    RestartableServer,
-    ServerFailed,
-    restartable_server,
+from tests.support.browser import (
+    RECONNECT_TIMEOUT,
+    TIMEOUT,
+    assert_clean_consoles,
+    composer_box,
+    connection_state,
+    create_group_chat,
+    expect_live,
+    expect_offline,
+    messages_with,
+    open_chat,
+    open_page,
+    post_form,
+    register,
+    say,
+    seq_of,
+    serve,
 )
+from tests.support.remote import unique
+from tests.support.report import report
+from tests.support.servers import RestartableServer
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT = 5_000  # ms, for every ordinary wait and expectation
-RECONNECT_TIMEOUT = 20_000  # ms: the ws extension backs off with full jitter (1 s, 2 s, 4 s...)
-LIVE = re.compile(r"^Live: ")
-OFFLINE = re.compile(r"^Offline\. Reconnecting…")
 
-# What Chromium and htmx print when a connection is refused or reset. Tolerated only on
-# a page whose network (or server) the test takes away on purpose.
-NETWORK_ERROR = re.compile(
-    r"net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|CONNECTION_CLOSED|EMPTY_RESPONSE"
-    r"|CONNECTION_ABORTED|SOCKET_NOT_CONNECTED)"
-    r"|^WebSocket connection to '.*' failed"
-)
-# htmx logs the `error` Event of a WebSocket that failed to connect as it is.
-HTMX_SOCKET_ERROR = "[object Event]"
-HTMX_SCRIPT = re.compile(r"/static/vendor/htmx-[\d.]+\.min\.js(\?[^#]*)?$")
-
-
-# -- fixtures: overrides of pytest-playwright's, and the live server ----------------------
-
-
-@pytest.fixture(scope="module")
-def browser_context_args(playwright, device) -> dict:
-    """pytest-playwright's, at module scope and without base_url: pages here reach the
-    server either directly or through a proxy, so each context names its own."""
-    return dict(playwright.devices[device]) if device else {}
-
-
-def serve(instance: Path, settings: dict | None = None) -> Iterator[RestartableServer]:
-    try:
-        with restartable_server(instance, settings=settings) as server:
-            yield server
-    except ServerFailed as error:
-        pytest.fail(str(error), pytrace=False)
+# -- fixtures: the live server ------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -102,134 +81,7 @@ def own_server(chromium_executable, tmp_path) -> Iterator[RestartableServer]:
 # -- console watch ---------------------------------------------------------------------------
 
 
-@dataclass
-class Console:
-    """Console errors and uncaught errors of one page."""
-
-    name: str
-    network_may_drop: bool = False
-    errors: list[str] = field(default_factory=list)
-    tolerated: list[str] = field(default_factory=list)
-
-    def on_console(self, message: ConsoleMessage) -> None:
-        if message.type != "error":
-            return
-        where = message.location.get("url", "") if message.location else ""
-        text = f"{self.name}: console.error: {message.text} ({where})"
-        from_htmx_socket = message.text == HTMX_SOCKET_ERROR and HTMX_SCRIPT.search(where)
-        if self.network_may_drop and (NETWORK_ERROR.search(message.text) or from_htmx_socket):
-            self.tolerated.append(text)
-        else:
-            self.errors.append(text)
-
-    def on_page_error(self, error: Error) -> None:
-        self.errors.append(f"{self.name}: uncaught {error.name}: {error.message}\n{error.stack}")
-
-
-@pytest.fixture
-def consoles(request) -> Iterator[list[Console]]:
-    watched: list[Console] = []
-    yield watched
-    tolerated = [line for console in watched for line in console.tolerated]
-    if tolerated:
-        print(f"\n{request.node.name}: {len(tolerated)} tolerated network error(s) during outages:")
-        for line in tolerated[:12]:
-            print("   ", line)
-
-
-def assert_clean_consoles(consoles: list[Console]) -> None:
-    errors = [line for console in consoles for line in console.errors]
-    assert not errors, "console errors or page errors:\n" + "\n".join(errors)
-
-
 # -- helpers -------------------------------------------------------------------------------
-
-
-def unique(name: str) -> str:
-    return f"{name}_{uuid.uuid4().hex[:8]}"
-
-
-def open_page(
-    new_context,
-    consoles: list[Console],
-    base_url: str,
-    name: str,
-    *,
-    network_may_drop: bool = False,
-    **context_args,
-) -> Page:
-    context: BrowserContext = new_context(base_url=base_url, **context_args)
-    context.set_default_timeout(TIMEOUT)
-    context.set_default_navigation_timeout(TIMEOUT)
-    page = context.new_page()
-    console = Console(name, network_may_drop)
-    page.on("console", console.on_console)
-    page.on("pageerror", console.on_page_error)
-    consoles.append(console)
-    return page
-
-
-def register(page: Page, username: str, display_name: str) -> None:
-    page.goto("/register")
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Display name (optional)", exact=True).fill(display_name)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Create account", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/chats$"))
-    expect(page.locator(".signed-in")).to_have_text(display_name)
-
-
-def create_group_chat(page: Page, title: str, members: str) -> int:
-    page.goto("/chats")
-    page.get_by_label("Title", exact=True).fill(title)
-    page.get_by_label("Members (optional)", exact=True).fill(members)
-    page.get_by_role("button", name="Create chat", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/chats/\d+$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text(title)
-    match = re.search(r"/chats/(\d+)$", page.url)
-    assert match, page.url
-    return int(match.group(1))
-
-
-def connection_state(page: Page) -> Locator:
-    return page.locator("#connection-state")
-
-
-def expect_live(page: Page, timeout: int = TIMEOUT) -> None:
-    expect(connection_state(page)).to_be_visible(timeout=timeout)
-    expect(connection_state(page)).to_have_text(LIVE, timeout=timeout)
-    expect(connection_state(page)).to_have_attribute("data-live", "true", timeout=timeout)
-
-
-def expect_offline(page: Page, timeout: int = TIMEOUT) -> None:
-    expect(connection_state(page)).to_have_text(OFFLINE, timeout=timeout)
-    expect(connection_state(page)).to_have_attribute("data-live", "false", timeout=timeout)
-
-
-def open_chat(page: Page, chat_id: int) -> None:
-    page.goto(f"/chats/{chat_id}")
-    expect_live(page)
-
-
-def composer_box(page: Page) -> Locator:
-    return page.get_by_label("Message", exact=True)
-
-
-def messages_with(page: Page, text: str) -> Locator:
-    return page.locator("#messages li").filter(has_text=text)
-
-
-def say(page: Page, text: str) -> None:
-    """Send through the composer with Enter (JavaScript on: no navigation) and wait for
-    the message to come back over the socket."""
-    composer_box(page).fill(text)
-    composer_box(page).press("Enter")
-    expect(composer_box(page)).to_have_value("")
-    expect(messages_with(page, text)).to_have_count(1)
-
-
-def seq_of(page: Page, text: str) -> int:
-    return int(messages_with(page, text).get_attribute("data-seq"))
 
 
 def edit_message(page: Page, chat_id: int, seq: int, body: str) -> None:
@@ -250,14 +102,6 @@ def rename_chat(page: Page, chat_id: int, title: str) -> None:
     page.get_by_label("Title", exact=True).fill(title)
     page.get_by_role("button", name="Rename chat", exact=True).click()
     expect(page).to_have_url(re.compile(rf"/chats/{chat_id}/members$"))
-
-
-def post_form(page: Page, path: str, data: dict[str, str]) -> None:
-    """POST a form as the page's person, outside the page (same cookies, the page's CSRF
-    token, no JavaScript involved): the plain-form way, answered with 303."""
-    token = page.locator('input[name="csrf_token"]').first.input_value()
-    response = page.context.request.post(path, form={**data, "csrf_token": token}, max_redirects=0)
-    assert response.status == 303, (path, response.status, response.text()[:300])
 
 
 def presence_of(page: Page, display_name: str) -> Locator:
@@ -374,19 +218,6 @@ def watch_text(page: Page, text: str) -> None:
 
 def watched(page: Page, text: str) -> dict:
     return page.evaluate("(text) => window.__watch[text]", text)
-
-
-def report(request, line: str) -> None:
-    """Show a measurement with `pytest -s` (print), and on the terminal without -s too."""
-    print(line)
-    if request.config.getoption("capture") == "no":
-        return  # the print is already on the terminal
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():
-            reporter.ensure_newline()
-            reporter.write_line(line)
 
 
 # -- 1. two people, one chat, live -----------------------------------------------------------

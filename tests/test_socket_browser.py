@@ -14,9 +14,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import WebSocketRoute, expect
 
-from tests import test_live_browser
-from tests.support.servers import RestartableServer
-from tests.test_live_browser import (
+from tests.support.browser import (
     RECONNECT_TIMEOUT,
     assert_clean_consoles,
     connection_state,
@@ -29,14 +27,12 @@ from tests.test_live_browser import (
     register,
     say,
     serve,
-    unique,
 )
+from tests.support.remote import unique
+from tests.support.servers import RestartableServer
 
 pytestmark = pytest.mark.browser
 
-# The fixtures the helpers above are made for (pytest finds fixtures by module name).
-browser_context_args = test_live_browser.browser_context_args
-consoles = test_live_browser.consoles
 
 QUIET_MS = 3_000  # longer than the first reconnection delays (up to 1 s, then 2 s)
 

@@ -22,14 +22,13 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from tests.support.browser import RECONNECT_TIMEOUT, TIMEOUT, expect_live
 from tests.support.people import PASSWORD
+from tests.support.report import report
 from tests.support.servers import ServerFailed, restartable_server
 from tests.support.tcp_proxy import TcpProxy
-from tests.test_xss import NAME_PAYLOADS, PAYLOADS, TITLE_PAYLOADS, Payload, report
+from tests.support.xss import NAME_PAYLOADS, PAYLOADS, TITLE_PAYLOADS, Payload
 
-TIMEOUT = 5_000  # ms
-RECONNECT_TIMEOUT = 20_000  # ms: the ws extension backs off with jitter
-LIVE = re.compile(r"^Live: ")
 OFFLINE = re.compile(r"^Offline\. ")
 # Every path the pages themselves may ask for. `<img src=x>` come alive would ask for
 # /chats/x, a payload's URL for /xss-probe-N: neither is here.
@@ -219,10 +218,6 @@ def expect_messages(page, conversation: Conversation, seqs, timeout: int = TIMEO
             break
         page.wait_for_timeout(100)
     assert not problems, f"{page.url}: " + "\n".join(problems[:5])
-
-
-def expect_live(page, timeout: int = TIMEOUT) -> None:
-    expect(page.locator("#connection-state")).to_have_text(LIVE, timeout=timeout)
 
 
 def page_findings(page, allowed_htmx: list[str] | None) -> list[str]:

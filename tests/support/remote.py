@@ -30,7 +30,9 @@ class RemotePerson:
     def __init__(self, base: str, username: str) -> None:
         self.base = base
         self.username = username
-        self.http = httpx.AsyncClient(base_url=base, follow_redirects=False)
+        # httpx's 5 s is short for a server's first answers while make test keeps the
+        # machine busy; a request that should be answered still fails the test by then.
+        self.http = httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=30)
         self.token = ""
 
     async def register(self) -> RemotePerson:

@@ -1,0 +1,169 @@
+"""Real Chromium against a real server (tests/support/servers.py): the pages' steps that
+several browser test modules take (sign up, start a chat, send, wait until live), and a
+watch on each page's console.
+
+Every wait has a deadline: TIMEOUT for ordinary ones (ms, Playwright's unit).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Locator, Page, expect
+
+from tests.support.people import PASSWORD
+from tests.support.servers import RestartableServer, ServerFailed, restartable_server
+
+TIMEOUT = 5_000  # ms, for every ordinary wait and expectation
+RECONNECT_TIMEOUT = 20_000  # ms: the ws extension backs off with full jitter (1 s, 2 s, 4 s...)
+LIVE = re.compile(r"^Live: ")
+OFFLINE = re.compile(r"^Offline\. Reconnecting…")
+
+# What Chromium and htmx print when a connection is refused or reset. Tolerated only on
+# a page whose network (or server) the test takes away on purpose.
+NETWORK_ERROR = re.compile(
+    r"net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|CONNECTION_CLOSED|EMPTY_RESPONSE"
+    r"|CONNECTION_ABORTED|SOCKET_NOT_CONNECTED)"
+    r"|^WebSocket connection to '.*' failed"
+)
+# htmx logs the `error` Event of a WebSocket that failed to connect as it is.
+HTMX_SOCKET_ERROR = "[object Event]"
+HTMX_SCRIPT = re.compile(r"/static/vendor/htmx-[\d.]+\.min\.js(\?[^#]*)?$")
+
+
+def serve(instance: Path, settings: dict | None = None) -> Iterator[RestartableServer]:
+    try:
+        with restartable_server(instance, settings=settings) as server:
+            yield server
+    except ServerFailed as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+# -- console watch ---------------------------------------------------------------------------
+
+
+@dataclass
+class Console:
+    """Console errors and uncaught errors of one page."""
+
+    name: str
+    network_may_drop: bool = False
+    errors: list[str] = field(default_factory=list)
+    tolerated: list[str] = field(default_factory=list)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        where = message.location.get("url", "") if message.location else ""
+        text = f"{self.name}: console.error: {message.text} ({where})"
+        from_htmx_socket = message.text == HTMX_SOCKET_ERROR and HTMX_SCRIPT.search(where)
+        if self.network_may_drop and (NETWORK_ERROR.search(message.text) or from_htmx_socket):
+            self.tolerated.append(text)
+        else:
+            self.errors.append(text)
+
+    def on_page_error(self, error: Error) -> None:
+        self.errors.append(f"{self.name}: uncaught {error.name}: {error.message}\n{error.stack}")
+
+
+def assert_clean_consoles(consoles: list[Console]) -> None:
+    errors = [line for console in consoles for line in console.errors]
+    assert not errors, "console errors or page errors:\n" + "\n".join(errors)
+
+
+# -- a page's steps --------------------------------------------------------------------------
+
+
+def open_page(
+    new_context,
+    consoles: list[Console],
+    base_url: str,
+    name: str,
+    *,
+    network_may_drop: bool = False,
+    **context_args,
+) -> Page:
+    context: BrowserContext = new_context(base_url=base_url, **context_args)
+    context.set_default_timeout(TIMEOUT)
+    context.set_default_navigation_timeout(TIMEOUT)
+    page = context.new_page()
+    console = Console(name, network_may_drop)
+    page.on("console", console.on_console)
+    page.on("pageerror", console.on_page_error)
+    consoles.append(console)
+    return page
+
+
+def register(page: Page, username: str, display_name: str) -> None:
+    page.goto("/register")
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Display name (optional)", exact=True).fill(display_name)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Create account", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/chats$"))
+    expect(page.locator(".signed-in")).to_have_text(display_name)
+
+
+def create_group_chat(page: Page, title: str, members: str) -> int:
+    page.goto("/chats")
+    page.get_by_label("Title", exact=True).fill(title)
+    page.get_by_label("Members (optional)", exact=True).fill(members)
+    page.get_by_role("button", name="Create chat", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/chats/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    match = re.search(r"/chats/(\d+)$", page.url)
+    assert match, page.url
+    return int(match.group(1))
+
+
+def connection_state(page: Page) -> Locator:
+    return page.locator("#connection-state")
+
+
+def expect_live(page: Page, timeout: int = TIMEOUT) -> None:
+    expect(connection_state(page)).to_be_visible(timeout=timeout)
+    expect(connection_state(page)).to_have_text(LIVE, timeout=timeout)
+    expect(connection_state(page)).to_have_attribute("data-live", "true", timeout=timeout)
+
+
+def expect_offline(page: Page, timeout: int = TIMEOUT) -> None:
+    expect(connection_state(page)).to_have_text(OFFLINE, timeout=timeout)
+    expect(connection_state(page)).to_have_attribute("data-live", "false", timeout=timeout)
+
+
+def open_chat(page: Page, chat_id: int) -> None:
+    page.goto(f"/chats/{chat_id}")
+    expect_live(page)
+
+
+def composer_box(page: Page) -> Locator:
+    return page.get_by_label("Message", exact=True)
+
+
+def messages_with(page: Page, text: str) -> Locator:
+    return page.locator("#messages li").filter(has_text=text)
+
+
+def say(page: Page, text: str) -> None:
+    """Send through the composer with Enter (JavaScript on: no navigation) and wait for
+    the message to come back over the socket."""
+    composer_box(page).fill(text)
+    composer_box(page).press("Enter")
+    expect(composer_box(page)).to_have_value("")
+    expect(messages_with(page, text)).to_have_count(1)
+
+
+def seq_of(page: Page, text: str) -> int:
+    return int(messages_with(page, text).get_attribute("data-seq"))
+
+
+def post_form(page: Page, path: str, data: dict[str, str]) -> None:
+    """POST a form as the page's person, outside the page (same cookies, the page's CSRF
+    token, no JavaScript involved): the plain-form way, answered with 303."""
+    token = page.locator('input[name="csrf_token"]').first.input_value()
+    response = page.context.request.post(path, form={**data, "csrf_token": token}, max_redirects=0)
+    assert response.status == 303, (path, response.status, response.text()[:300])
