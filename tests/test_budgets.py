@@ -143,7 +143,9 @@ class Person:
 
 
 def sign_up(server_url: str, username: str, display_name: str) -> Person:
-    person = Person(username, httpx.Client(base_url=server_url, follow_redirects=False))
+    # httpx's 5 s is short for a busy machine (make test); an answer still must come.
+    client = httpx.Client(base_url=server_url, follow_redirects=False, timeout=30)
+    person = Person(username, client)
     person.refresh_token("/register")
     response = person.post(
         "/register",

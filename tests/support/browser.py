@@ -18,7 +18,10 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Locator, 
 from tests.support.people import PASSWORD
 from tests.support.servers import RestartableServer, ServerFailed, restartable_server
 
-TIMEOUT = 5_000  # ms, for every ordinary wait and expectation
+# ms, for every ordinary wait and expectation: a deadline, which a passing test does not
+# reach (the page answers in well under a second), long enough for a machine running
+# make test's processes, servers and Chromiums at once.
+TIMEOUT = 15_000
 RECONNECT_TIMEOUT = 20_000  # ms: the ws extension backs off with full jitter (1 s, 2 s, 4 s...)
 LIVE = re.compile(r"^Live: ")
 OFFLINE = re.compile(r"^Offline\. Reconnecting…")
