@@ -57,3 +57,18 @@ def test_the_benchmark_runs_every_scenario_and_loses_nothing():
         assert float(rows[scenario, "deliveries/s"][0].replace(",", "")) > 0
     assert rows["idle", "sockets held"][:2] == [str(QUICK.idle_sockets)] * 2
     assert float(rows["posting (SQLite)", "posts/s"][0].replace(",", "")) > 0
+
+
+def test_the_cpu_cost_benchmark_prints_both_figures():
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.cpu_cost", "--posts", "4"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    figures = dict(line.split(": ") for line in finished.stdout.splitlines())
+    assert set(figures) == {"CPU ms per post", "CPU ms per chat page"}, finished.stdout
+    assert all(float(value) > 0 for value in figures.values()), figures
