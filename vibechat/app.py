@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from brotli_asgi import BrotliMiddleware
 from quart import Quart, request
 
-from vibechat import logs, metrics, passwords, paths, security, shutdown
+from vibechat import compression, logs, metrics, passwords, paths, security, shutdown
 from vibechat.config import Settings, check_workers, database_url, load_settings, secret_key
 from vibechat.db import Database
 from vibechat.errors import register_error_handlers
@@ -22,8 +21,6 @@ from vibechat.templating import register_template_helpers
 from vibechat.views import account, auth, chats, messages, ops
 from vibechat.warmup import init_warmup
 from vibechat.web import IdConverter
-
-COMPRESSION_QUALITY = 5  # brotli 0-11: 5 is fast on every request and near the best
 
 
 def create_app(
@@ -91,11 +88,7 @@ def create_app(
     init_message_cache(app)
     if not testing:
         init_warmup(app)  # registered last: runs after the other before_serving hooks
-    # Brotli when the browser accepts it, else gzip, for pages, CSS and JS alike
-    # (a maintained ASGI middleware: Quart compresses nothing by itself).
-    app.asgi_app = BrotliMiddleware(
-        app.asgi_app, quality=COMPRESSION_QUALITY, minimum_size=256, gzip_fallback=True
-    )
+    app.asgi_app = compression.compressed(app.asgi_app)
     if settings.proxy_hops:
         # The client's address and scheme as the trusted proxies saw them (hypercorn's
         # middleware): rate limits count people, not the proxy; HTTPS is known.

@@ -102,10 +102,11 @@ def versioned(response: Response, path: Path) -> None:
     response.headers["Cache-Control"] = IMMUTABLE
     for name in ("ETag", "Last-Modified", "Expires"):
         response.headers.pop(name, None)
-    if "br" in request.headers.get("Accept-Encoding", ""):
+    response.vary.add("Accept-Encoding")
+    # By quality, not by substring: "gzip, br;q=0" refuses brotli.
+    if request.accept_encodings["br"] > 0:
         response.set_data(best_brotli(path))
         response.headers["Content-Encoding"] = "br"
-        response.vary.add("Accept-Encoding")
 
 
 async def cache_static_files(response: Response) -> Response:
