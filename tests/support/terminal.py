@@ -40,6 +40,7 @@ class Terminal:
             *command,
             env=env,
         )  # fmt: skip
+        self.socket_path = Path(self._tmux("display", "-p", "#{socket_path}").strip())
 
     def _tmux(self, *args: str, env: dict | None = None) -> str:
         done = subprocess.run(
@@ -54,6 +55,7 @@ class Terminal:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+        self.socket_path.unlink(missing_ok=True)  # tmux leaves the socket file behind
 
     # -- reading --
 
