@@ -253,6 +253,11 @@ def test_group_chat_send_reply_edit_delete_without_javascript(new_context):
     # Alice deletes it; both see the tombstone, in place.
     edit_link(edited).click()
     expect(alice.get_by_role("heading", level=1)).to_have_text("Edit your message", timeout=TIMEOUT)
+    # Deleting asks first, on a page of its own (issue 15).
+    alice.get_by_role("link", name="Delete this message…", exact=True).click()
+    expect(alice.get_by_role("heading", level=1)).to_have_text(
+        "Delete your message?", timeout=TIMEOUT
+    )
     post_form(alice, "Delete message")
     bob.reload()
     for page in (alice, bob):

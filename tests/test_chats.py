@@ -490,12 +490,15 @@ async def test_members_page_lists_everyone_with_the_owner_first(alice, bob, caro
 async def test_only_the_owner_sees_the_forms_to_change_members(alice, bob, watercooler):
     owner = await alice.page(f"/chats/{watercooler}/members")
     member = await bob.page(f"/chats/{watercooler}/members")
-    for path in ("members", "rename", "delete", "members/bob/remove"):
+    for path in ("members", "rename", "members/bob/remove"):
         action = f'form[action="/chats/{watercooler}/{path}"]'
         assert owner.css_first(action) is not None, path
         assert member.css_first(action) is None, path
+    # Deleting and leaving ask first on a page of their own (issue 15): links to them.
+    assert owner.css_first(f'a[href="/chats/{watercooler}/delete"]') is not None
+    assert member.css_first(f'a[href="/chats/{watercooler}/delete"]') is None
     # Everyone may leave; nobody is offered to remove themselves.
-    assert member.css_first(f'form[action="/chats/{watercooler}/leave"]') is not None
+    assert member.css_first(f'a[href="/chats/{watercooler}/leave"]') is not None
     assert owner.css_first(f'form[action="/chats/{watercooler}/members/alice/remove"]') is None
 
 

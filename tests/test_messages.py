@@ -213,7 +213,8 @@ async def test_the_edit_form_shows_the_current_text(alice, watercooler):
     form = page.css_first(f'form[action="/chats/{watercooler}/messages/1/edit"]')
     assert form.css_first("textarea#body").text() == "typo hre"
     assert form.css_first('input[name="csrf_token"]').attributes["value"] == alice.token
-    assert page.css_first(f'form[action="/chats/{watercooler}/messages/1/delete"]') is not None
+    # Deleting asks first, on a page of its own (issue 15): a link, not a button by Save.
+    assert page.css_first(f'a[href="/chats/{watercooler}/messages/1/delete"]') is not None
 
 
 async def test_the_author_edits_a_message(alice, bob, db, watercooler):

@@ -174,6 +174,15 @@ async def edit(chat_id: int, seq: int):
     return see_other(message_anchor(chat_id, seq))
 
 
+@bp.get("/chats/<id:chat_id>/messages/<id:seq>/delete")
+@require_user
+async def delete_form(chat_id: int, seq: int):
+    """Ask before deleting one of your messages (Delete is not a tap away from Save)."""
+    async with db().read() as session:
+        _chat, message = await _own_message(session, chat_id, seq)
+    return await render_template("messages/delete.html", message=message)
+
+
 @bp.post("/chats/<id:chat_id>/messages/<id:seq>/delete")
 @require_user
 async def delete(chat_id: int, seq: int):
