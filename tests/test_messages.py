@@ -105,7 +105,8 @@ async def test_posting_a_message_stores_it_and_goes_to_it(alice, bob, db, waterc
     page = await bob.page(f"/chats/{watercooler}")
     shown = item(page, watercooler, 1)
     assert shown.css_first(".message-author").text() == "Alice Liddell"
-    assert shown.css_first(".message-body").text() == "Hello,\n  world!"
+    # Each line escaped on its own, joined by <br> (SPEC §5: text browsers ignore CSS).
+    assert shown.css_first(".message-body").html == '<p class="message-body">Hello,<br>  world!</p>'
     assert shown.css_first(".message-edited") is None
 
 
@@ -500,6 +501,10 @@ async def test_the_message_partial_is_the_same_for_every_reader(alice, bob, wate
     await alice.post(f"/chats/{watercooler}/messages/1/edit", {"body": "alice's, edited"})
     await alice.post(f"/chats/{watercooler}/messages/3/delete")
 
+    # A page may add what is true only for its reader (SPEC §5): the edit link under
+    # their own messages and no other. Without it, every rendering is the same.
+    actions = r'\n<p class="message-actions">.*?</p>'
+    mine = {"alice": {1}, "bob": {2}}  # 3 is deleted: no link for anyone
     renderings = []
     for person in (alice, bob):
         page = (await (await person.get(f"/chats/{watercooler}")).get_data()).decode()
@@ -507,8 +512,13 @@ async def test_the_message_partial_is_the_same_for_every_reader(alice, bob, wate
         # Catch-up is an upsert like a live frame: the same element, naming its target.
         assert 'hx-swap-oob="true"' in text
         renderings += [page, text.replace(' hx-swap-oob="true"', "")]
+        for seq in (1, 2, 3):
+            shown = raw_item(page, watercooler, seq)
+            assert ('class="message-actions"' in shown) == (seq in mine[person.username])
     for seq in (1, 2, 3):
-        items = {raw_item(rendering, watercooler, seq) for rendering in renderings}
+        items = {
+            re.sub(actions, "", raw_item(rendering, watercooler, seq)) for rendering in renderings
+        }
         assert len(items) == 1, items
 
 

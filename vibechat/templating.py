@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import brotli
+from markupsafe import Markup
 from quart import Quart, Response, current_app, g, request, send_from_directory, url_for
 from werkzeug.security import safe_join
 
@@ -27,6 +28,13 @@ def iso_time(value: datetime) -> str:
 def shown_time(value: datetime) -> str:
     """What a reader without JavaScript sees: the UTC date and time."""
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def line_breaks(text: str) -> Markup:
+    """User text with each newline as <br>, so that its lines stay lines where CSS is
+    ignored (text browsers). Each line is escaped on its own (Markup.join escapes what
+    it joins); the text itself is never marked safe."""
+    return Markup("<br>").join(text.split("\n"))
 
 
 async def mine_stylesheet(user_id: int) -> Response:
@@ -129,6 +137,7 @@ def register_template_helpers(app: Quart) -> None:
     app.after_request(cache_static_files)
     app.jinja_env.filters["iso_time"] = iso_time
     app.jinja_env.filters["shown_time"] = shown_time
+    app.jinja_env.filters["line_breaks"] = line_breaks
     app.add_url_rule("/style/mine-<id:user_id>.css", "mine_stylesheet", mine_stylesheet)
 
     @app.context_processor
