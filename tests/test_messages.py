@@ -332,7 +332,7 @@ async def test_older_messages_are_a_page_without_javascript(alice, watercooler):
     assert seqs(page) == list(range(1, 11))
     assert item(page, watercooler, 1).css_first(".message-body").text() == "message 1"
     assert page.css('a[href*="before="]') == []
-    assert page.css_first(f'a[href="/chats/{watercooler}"]') is not None
+    assert page.css_first(f'a[href="/chats/{watercooler}#newest"]') is not None
 
     page = await alice.page(f"/chats/{watercooler}/messages?before=61")
     assert seqs(page) == list(range(11, 61))
@@ -645,7 +645,7 @@ async def test_a_long_run_of_new_messages_links_to_the_rest(alice, watercooler, 
         await send(alice, watercooler, f"m{n}")
     page = await alice.page(f"/chats/{watercooler}/messages?after=0")
     assert [int(li.attributes["data-seq"]) for li in page.css("li.message")] == [1, 2, 3]
-    more = page.css_first(f'a[href="/chats/{watercooler}/messages?after=3"]')
+    more = page.css_first(f'a[href="/chats/{watercooler}/messages?after=3#newest"]')
     assert more is not None and more.text() == "More new messages"
     rest = await alice.page(f"/chats/{watercooler}/messages?after=3")
     assert [int(li.attributes["data-seq"]) for li in rest.css("li.message")] == [4, 5]
