@@ -190,3 +190,70 @@ def test_without_javascript_load_new_messages_shows_them_above_a_composer(people
         page.get_by_role("button", name="Send", exact=True).click()
     expect(page).to_have_url(re.compile(rf"/chats/{chat}#msg-{chat}-{MESSAGES + 2}$"))
     expect(page.locator("#messages > li").last).to_contain_text("Answered from the newer page")
+
+
+# -- defect 11: the composer is a few Tab presses away ---------------------------------------
+
+
+def tab_to(page: Page, name: str, most: int) -> int:
+    """Tab until the focused element's accessible text is `name`; the presses it took."""
+    for presses in range(1, most + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == name:
+            return presses
+    raise AssertionError(f"{name!r} not reached in {most} Tab presses")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_keyboard_reaches_the_composer_of_a_50_message_chat_in_three_presses(people, javascript):
+    alice, _bob, chat = long_chat(people)
+    page = people.page(alice, java_script_enabled=javascript, **DESKTOP)
+    page.goto(f"/chats/{chat}")
+    presses = tab_to(page, "Skip to the message box", 3)
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Message", exact=True)).to_be_focused()
+    assert presses + 1 <= 3, presses  # and Enter
+    # The permalinks (author and time) take no Tab stop: from "Skip to content", the
+    # next stops are the chat's own links and the edit links under alice's messages.
+    page.goto(f"/chats/{chat}")
+    tab_to(page, "Skip to content", 1)
+    page.keyboard.press("Enter")
+    stops = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        stops.append(
+            page.evaluate("document.activeElement.className || document.activeElement.tagName")
+        )
+    assert "message-link" not in stops, stops
+    links = page.locator("a.message-link")
+    assert links.count() == MESSAGES
+    assert set(links.evaluate_all("links => links.map(link => link.tabIndex)")) == {-1}
+    # Named by whose message and when, not by a date alone.
+    expect(links.last).to_have_accessible_name(re.compile(r"^Bob .*\d\d:\d\d"))
+
+
+# -- defect 10: right-to-left text ---------------------------------------------------------
+
+
+def test_right_to_left_names_and_messages_are_laid_out_right_to_left(people):
+    alice = people("alice", "Alice")
+    dana = people("dana", "דנה כהן")
+    chat = alice.create_chat("שיחת צוות", dana)
+    dana.say(chat, "שלום לכולם, מה שלומכם?")
+    alice.say(chat, "Hello in English")
+    page = people.page(alice, java_script_enabled=False, **DESKTOP)
+    page.goto(f"/chats/{chat}")
+
+    def direction(locator: Locator) -> str:
+        return locator.evaluate("element => getComputedStyle(element).direction")
+
+    hebrew, english = page.locator("#messages > li").nth(0), page.locator("#messages > li").nth(1)
+    assert direction(hebrew.locator(".message-body")) == "rtl"
+    assert direction(hebrew.locator(".message-author")) == "rtl"
+    assert direction(english.locator(".message-body")) == "ltr"
+    assert direction(page.get_by_role("heading", level=1)) == "rtl"
+    assert direction(page.locator(".member-name").filter(has_text="דנה")) == "rtl"
+    page.goto("/chats")
+    item = page.locator(f"#chat-{chat}")
+    assert direction(item.locator(".chat-name")) == "rtl"
+    assert direction(item.locator(".chat-preview bdi").last) == "ltr"  # "Hello in English"
