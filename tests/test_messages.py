@@ -106,7 +106,8 @@ async def test_posting_a_message_stores_it_and_goes_to_it(alice, bob, db, waterc
     shown = item(page, watercooler, 1)
     assert shown.css_first(".message-author").text() == "Alice Liddell"
     # Each line escaped on its own, joined by <br> (SPEC §5: text browsers ignore CSS).
-    assert shown.css_first(".message-body").html == '<p class="message-body">Hello,<br>  world!</p>'
+    body = shown.css_first(".message-body")
+    assert body.html == '<p class="message-body" dir="auto">Hello,<br>  world!</p>'
     assert shown.css_first(".message-edited") is None
 
 

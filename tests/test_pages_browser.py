@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.support.browser import TIMEOUT
+from tests.support.browser import TIMEOUT, expect_live
 from tests.support.people import PASSWORD
 from tests.support.remote import unique
 from tests.support.servers import ServerFailed, live_server
@@ -257,3 +257,44 @@ def test_right_to_left_names_and_messages_are_laid_out_right_to_left(people):
     item = page.locator(f"#chat-{chat}")
     assert direction(item.locator(".chat-name")) == "rtl"
     assert direction(item.locator(".chat-preview bdi").last) == "ltr"  # "Hello in English"
+
+
+# -- defects 9 and 12: times that agree, and what a screen reader hears ------------------------
+
+
+def times_of(message: Locator) -> list[str]:
+    return message.locator("time").evaluate_all("times => times.map(time => time.textContent)")
+
+
+def test_every_rendering_of_a_time_agrees_and_utc_says_so(people):
+    alice, _bob, chat = long_chat(people)
+    plain = people.page(alice, java_script_enabled=False, **DESKTOP)
+    plain.goto(f"/chats/{chat}")
+    mine = plain.locator("#messages > li").last.locator("xpath=preceding-sibling::li[1]")
+    shown, hidden = times_of(mine)  # the permalink's, the edit link's (for screen readers)
+    assert shown == hidden and shown.endswith(" UTC"), (shown, hidden)
+
+    live = people.page(alice, **DESKTOP)
+    live.goto(f"/chats/{chat}")
+    expect_live(live)
+    mine = live.locator("#messages > li").last.locator("xpath=preceding-sibling::li[1]")
+    shown, hidden = times_of(mine)
+    assert shown == hidden and "UTC" not in shown, (shown, hidden)  # both local
+
+
+def test_a_screen_reader_hears_one_live_region_and_no_status_on_arrival(people):
+    alice, bob, chat = long_chat(people)
+    page = people.page(alice, **DESKTOP)
+    page.goto(f"/chats/{chat}")
+    expect_live(page)
+    expect(page.locator("[aria-live]:not([aria-live=off])")).to_have_count(1)
+    expect(page.locator("[role=log][aria-live=polite] #messages")).to_have_count(1)
+    # "Connecting…", "Live…": shown, not read out on arrival.
+    expect(page.locator("#connection-state")).to_have_attribute("aria-live", "off")
+    # Your own messages say so in words: "(you)" after your name.
+    mine = page.locator("#messages > li").nth(-2)
+    expect(mine.locator(".message-link")).to_have_accessible_name(re.compile(r"^Alice \(you\) "))
+    theirs = page.locator("#messages > li").last
+    expect(theirs.locator(".message-link")).to_have_accessible_name(re.compile(r"^Bob [^(]"))
+    bob.say(chat, "A live one")
+    expect(page.locator("#messages > li").last).to_contain_text("A live one")

@@ -106,7 +106,7 @@ async def test_a_message_keeps_its_lines_in_text_browsers_and_in_the_html(
     page = await text_of(alice, f"/chats/{watercooler}")
     body = html(page).css_first("li.message .message-body")
     assert body.html == (
-        '<p class="message-body">first line<br>&lt;b&gt;second&lt;/b&gt; line'
+        '<p class="message-body" dir="auto">first line<br>&lt;b&gt;second&lt;/b&gt; line'
         "<br><br>after a blank line</p>"
     )
     # (lynx shows two <br> in a row as one: its -collapse_br_tags default)

@@ -10,7 +10,16 @@ from pathlib import Path
 
 import brotli
 from markupsafe import Markup
-from quart import Quart, Response, current_app, g, request, send_from_directory, url_for
+from quart import (
+    Quart,
+    Response,
+    current_app,
+    g,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from werkzeug.security import safe_join
 
 from vibechat.dom import dom_id
@@ -38,14 +47,10 @@ def line_breaks(text: str) -> Markup:
 
 
 async def mine_stylesheet(user_id: int) -> Response:
-    """The one rule that marks a reader's own messages (the message partial never
-    depends on who reads it, so "mine" lives here). An external sheet, not an inline
-    <style>, so that a strict Content-Security-Policy needs no exception."""
-    css = (
-        f'.message[data-author="{user_id}"]{{--mine:1;background:var(--mine-bg)}}'
-        f'.message[data-author="{user_id}"] .message-actions{{display:inline}}'
-        f'.typing [data-user="{user_id}"]{{display:none}}\n'
-    )
+    """The rules that mark a reader's own messages (the message partial never depends
+    on who reads it, so "mine" lives here), from templates/mine.css. An external sheet,
+    not an inline <style>, so that a strict Content-Security-Policy needs no exception."""
+    css = await render_template("mine.css", user_id=user_id)
     return Response(css, mimetype="text/css", headers={"Cache-Control": IMMUTABLE})
 
 
