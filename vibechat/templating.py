@@ -9,7 +9,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import brotli
-from quart import Quart, Response, current_app, g, request, send_from_directory, url_for
+from markupsafe import Markup
+from quart import (
+    Quart,
+    Response,
+    current_app,
+    g,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from werkzeug.security import safe_join
 
 from vibechat.dom import dom_id
@@ -29,15 +39,18 @@ def shown_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def line_breaks(text: str) -> Markup:
+    """User text with each newline as <br>, so that its lines stay lines where CSS is
+    ignored (text browsers). Each line is escaped on its own (Markup.join escapes what
+    it joins); the text itself is never marked safe."""
+    return Markup("<br>").join(text.split("\n"))
+
+
 async def mine_stylesheet(user_id: int) -> Response:
-    """The one rule that marks a reader's own messages (the message partial never
-    depends on who reads it, so "mine" lives here). An external sheet, not an inline
-    <style>, so that a strict Content-Security-Policy needs no exception."""
-    css = (
-        f'.message[data-author="{user_id}"]{{--mine:1;background:var(--mine-bg)}}'
-        f'.message[data-author="{user_id}"] .message-actions{{display:inline}}'
-        f'.typing [data-user="{user_id}"]{{display:none}}\n'
-    )
+    """The rules that mark a reader's own messages (the message partial never depends
+    on who reads it, so "mine" lives here), from templates/mine.css. An external sheet,
+    not an inline <style>, so that a strict Content-Security-Policy needs no exception."""
+    css = await render_template("mine.css", user_id=user_id)
     return Response(css, mimetype="text/css", headers={"Cache-Control": IMMUTABLE})
 
 
@@ -130,6 +143,7 @@ def register_template_helpers(app: Quart) -> None:
     app.after_request(cache_static_files)
     app.jinja_env.filters["iso_time"] = iso_time
     app.jinja_env.filters["shown_time"] = shown_time
+    app.jinja_env.filters["line_breaks"] = line_breaks
     app.add_url_rule("/style/mine-<id:user_id>.css", "mine_stylesheet", mine_stylesheet)
 
     @app.context_processor

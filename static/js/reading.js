@@ -68,6 +68,7 @@ export function start (core) {
   htmx.onLoad(localTimes)
   body.addEventListener('htmx:oobAfterSwap', countUnread)
   if (!log) return
+  const region = log.closest('[role=log]') || log // the one live region
   readSeq = newestSeq()
   body.addEventListener('vibechat:beforeFrames', () => {
     const root = document.scrollingElement || document.documentElement
@@ -91,13 +92,13 @@ export function start (core) {
     loadingOlder = document.activeElement && document.activeElement.closest('.older')
     anchor = log.firstElementChild
     anchorTop = anchor ? anchor.getBoundingClientRect().top : 0
-    log.setAttribute('aria-live', 'off')
+    region.setAttribute('aria-live', 'off')
   })
   body.addEventListener('htmx:afterSettle', event => {
     if (event.detail.target !== log) return
     if (anchor && anchor.isConnected) scrollBy(0, anchor.getBoundingClientRect().top - anchorTop)
     anchor = null
-    setTimeout(() => log.setAttribute('aria-live', 'polite'), 0)
+    setTimeout(() => region.setAttribute('aria-live', 'polite'), 0)
     if (!loadingOlder) return
     const link = document.querySelector('.older a')
     if (link) return link.focus({ preventScroll: true })

@@ -12,7 +12,7 @@ from vibechat.models import Chat, Message
 from vibechat.rate_limits import rate_limits, retry_after
 from vibechat.sessions import require_user
 from vibechat.views.base import mark_read_up_to, member_or_404
-from vibechat.views.chat_page import render_chat_page
+from vibechat.views.chat_page import composer, render_chat_page
 from vibechat.web import db, is_htmx, see_other
 
 bp = Blueprint("messages", __name__)
@@ -54,6 +54,7 @@ async def index(chat_id: int):
         messages=messages,
         direction="older" if before is not None else "newer",
         more=len(messages) >= limit,
+        **composer(),
     )
 
 
