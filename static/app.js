@@ -23,11 +23,18 @@ let socket = null // htmx's socket wrapper, while open
 let everOpen = false
 let gone = false // this chat was deleted or we were removed
 let closes = 0
+// The server sends a frame at least every `beat` ms (an empty one when there is no news);
+// the page answers and watches for silence (docs/live-updates.md#heartbeat).
+const beat = 1000 * body.dataset.beat
+let raw = null // the browser's WebSocket in use
+let heard = 0 // when it last showed life (opened, or a frame came)
+let answered = 0
 
 const live = {
   log,
   isOpen: () => socket !== null,
   isGone: () => gone,
+  patience: 2 * beat || 30000, // ms a post may take
   // A notice is worth nothing later: with the socket closed it is dropped, not queued.
   send (notice) {
     if (socket) socket.send(JSON.stringify(notice))
@@ -93,13 +100,23 @@ function reconnectLater (wrapper) {
 
 if (window.htmx) {
   place.start()
-  body.addEventListener('htmx:wsBeforeMessage', event => beforeFrames(event.detail.message))
+  body.addEventListener('htmx:wsBeforeMessage', event => {
+    heard = Date.now()
+    if (heard - answered > beat / 2) {
+      answered = heard
+      socket.send('')
+    }
+    if (event.detail.message) beforeFrames(event.detail.message)
+    else event.preventDefault() // a heartbeat
+  })
   body.addEventListener('htmx:wsAfterMessage', afterFrames)
+  // Reconnecting, the page keeps saying it is offline until it is live again.
   body.addEventListener('htmx:wsConnecting', () => {
-    if (!socket) say(everOpen ? 'Reconnecting…' : 'Connecting…', false)
+    if (!everOpen) say('Connecting…', false)
   })
   body.addEventListener('htmx:wsOpen', event => {
     socket = event.detail.socketWrapper
+    heard = Date.now()
     closes = 0
     say('Live: new messages appear as they arrive.', true)
     if (everOpen) {
@@ -111,8 +128,27 @@ if (window.htmx) {
     everOpen = true
     catchUp()
   })
+  // A network that fails without a word (a black hole) closes nothing: a socket that
+  // has not opened or heard a frame for two heartbeats is given up as a network loss
+  // (1006), so the extension reconnects. Its close handshake could take a minute.
+  const create = htmx.createWebSocket
+  htmx.createWebSocket = url => {
+    heard = Date.now()
+    return (raw = create(url))
+  }
+  if (beat) {
+    setInterval(() => {
+      if (raw && raw.readyState < 2 && Date.now() - heard > 2 * beat) {
+        const lost = raw.onclose
+        raw.onclose = raw.onerror = null
+        raw.close()
+        lost({ code: 1006 })
+      }
+    }, beat / 2)
+  }
   // The extension reconnects by itself after 1006, 1011, 1012 and 1013. A server or
-  // proxy going away may also say 1000 or 1001: reconnect then too, with backoff.
+  // proxy going away may also say 1000 or 1001, and 4408 says this page was silent
+  // too long: reconnect then too, with backoff.
   // 1008 says this session ended: ask first, for a page that gives up wrongly stops
   // being live without a word. 4429: too many pages open, reconnecting would not help.
   body.addEventListener('htmx:wsClose', event => {
@@ -123,7 +159,7 @@ if (window.htmx) {
       : gone ? 'Disconnected.'
         : 'Offline. Reconnecting… You can keep writing; messages are sent when the connection is back.', false)
     if (!wrapper || !body.isConnected) return
-    if (code === 1000 || code === 1001) reconnectLater(wrapper)
+    if (code === 1000 || code === 1001 || code === 4408) reconnectLater(wrapper)
     if (code === 1008) {
       fetch(body.dataset.sessionUrl, { redirect: 'manual' }).then(response => {
         if (response.status === 204) reconnectLater(wrapper)

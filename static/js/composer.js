@@ -63,7 +63,9 @@ function flush () {
   fetch(form.getAttribute('action'), {
     method: 'POST',
     headers: { 'X-CSRF-Token': form.elements.csrf_token.value, 'HX-Request': 'true' },
-    body: new URLSearchParams({ body: item.body, client_token: item.token })
+    body: new URLSearchParams({ body: item.body, client_token: item.token }),
+    // A post lost in a network that says nothing is given up and sent again.
+    signal: AbortSignal.timeout && AbortSignal.timeout(live.patience)
   }).then(response => {
     const status = response.status
     if (response.ok) {
