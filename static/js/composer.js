@@ -1,11 +1,14 @@
 /* Sending never waits for the socket: a message is queued (the outbox shows it) and
- * posted in order by the ordinary form POST. A network failure or a 5xx keeps it, with
- * its client_token, for a retry with backoff (1 s ... 30 s), after Retry-After on a 429,
- * and when the socket reopens or the browser is online again; the server stores one
- * message per token, so a retry never duplicates. Typing notices go on the socket. */
+ * posted in order by the ordinary form POST. A network failure, a timeout or a 5xx
+ * keeps it, with its client_token, for a retry with backoff (1 s ... 30 s), after
+ * Retry-After on a 429, and when the socket reopens or the browser is online again;
+ * the server stores one message per token, so a retry never duplicates. The queue and
+ * the draft are kept in localStorage per person and chat, so they outlive the tab and
+ * are sent on the next visit. Typing notices go on the socket. */
 
-let live, form, textarea, outbox
+let live, form, textarea, outbox, key
 const queue = [] // {body, token}, oldest first
+const done = new Set() // tokens the server has answered for good
 let sending = false
 let retryDelay = 1000
 let retryTimer = null
@@ -15,7 +18,29 @@ function newToken () {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join('')
 }
 
+// Another tab of this chat may have its own queue stored: what this one has not
+// answered is kept beside its own. Storage may refuse (private mode, quota): sending
+// goes on without it.
+function stored () {
+  try {
+    const saved = JSON.parse(localStorage.getItem(key))
+    return Array.isArray(saved.q) ? saved : { q: [] }
+  } catch (e) {
+    return { q: [] }
+  }
+}
+
+function save () {
+  try {
+    const kept = stored().q.filter(item => !done.has(item.token) && !queue.some(own => own.token === item.token))
+    const all = kept.concat(queue)
+    if (all.length || textarea.value) localStorage.setItem(key, JSON.stringify({ q: all, d: textarea.value }))
+    else localStorage.removeItem(key)
+  } catch (e) {}
+}
+
 function showOutbox () {
+  save()
   outbox.textContent = ''
   for (const item of queue) {
     const li = document.createElement('li')
@@ -69,10 +94,10 @@ function flush () {
   }).then(response => {
     const status = response.status
     if (response.ok) {
-      queue.shift()
+      done.add(queue.shift().token)
       retryDelay = 1000
     } else if (status === 422 || status === 413 || status === 403) {
-      queue.shift()
+      done.add(queue.shift().token)
       if (!textarea.value) textarea.value = item.body
       showError(status === 403
         ? 'This page has expired. Reload it to send your message.'
@@ -95,6 +120,11 @@ export function start (core) {
   if (!form) return
   textarea = form.elements.body
   outbox = document.querySelector('.outbox')
+  // What an earlier visit left: sent now, exactly once (the tokens see to that).
+  key = 'vibechat-outbox-' + document.body.dataset.me + '-' + form.dataset.chat
+  const saved = stored()
+  queue.push(...saved.q)
+  if (!textarea.value && saved.d) textarea.value = saved.d
   form.addEventListener('submit', event => {
     event.preventDefault()
     if (live.isGone()) return
@@ -114,10 +144,13 @@ export function start (core) {
     }
   })
   textarea.addEventListener('input', () => {
+    save()
     if (Date.now() - lastTyping > 3000 && live.send({ typing: Number(form.dataset.chat) })) lastTyping = Date.now()
   })
   document.body.addEventListener('htmx:wsOpen', flush)
   addEventListener('online', flush)
+  showOutbox()
+  flush()
   // The chat was deleted, or we were removed: stop writing to it.
   document.body.addEventListener('vibechat:frames', () => {
     if (live.isGone()) for (const control of form.querySelectorAll('textarea, button')) control.disabled = true
