@@ -122,7 +122,9 @@ def test_sending_works_when_the_browser_refuses_storage(new_context, consoles, s
     # As in a private window with no quota: every use of localStorage throws.
     alice.add_init_script(
         """for (const name of ['getItem', 'setItem', 'removeItem']) {
-             Storage.prototype[name] = () => { throw new DOMException('full', 'QuotaExceededError') }
+             Storage.prototype[name] = () => {
+               throw new DOMException('full', 'QuotaExceededError')
+             }
            }"""
     )
     register(alice, unique("alice"), "Alice")
