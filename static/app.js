@@ -54,7 +54,10 @@ function beforeFrames (html) {
 
 function afterFrames () {
   place.dropParked()
-  if (document.querySelector('[data-gone]')) gone = true
+  if (!gone && document.querySelector('[data-gone]')) {
+    gone = true
+    say('', false) // the chat's status says why; "Live" beside it would contradict it
+  }
   if (highest > held) catchUp()
   body.dispatchEvent(new CustomEvent('vibechat:frames'))
 }
@@ -84,13 +87,14 @@ function catchUp () {
 
 const state = document.querySelector('.connection-state')
 const newer = document.querySelector('.newer')
+// Once the chat is gone (deleted, or we were removed) nothing here is said any more.
 function say (text, isLive) {
   if (state) {
-    state.hidden = false
+    state.hidden = gone
     state.textContent = text
     state.dataset.live = isLive
   }
-  if (newer) newer.hidden = isLive
+  if (newer) newer.hidden = isLive || gone
 }
 
 function reconnectLater (wrapper) {
@@ -156,8 +160,7 @@ if (window.htmx) {
     const code = event.detail.event && event.detail.event.code
     const wrapper = event.detail.socketWrapper
     say(code === 4429 ? 'Not live: too many pages are open. Close some, then reload.'
-      : gone ? 'Disconnected.'
-        : 'Offline. Reconnecting… You can keep writing; messages are sent when the connection is back.', false)
+      : 'Offline. Reconnecting… You can keep writing; messages are sent when the connection is back.', false)
     if (!wrapper || !body.isConnected) return
     if (code === 1000 || code === 1001 || code === 4408) reconnectLater(wrapper)
     if (code === 1008) {

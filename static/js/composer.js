@@ -7,6 +7,7 @@
  * are sent on the next visit. Typing notices go on the socket. */
 
 let live, form, textarea, outbox, key
+let recount = () => {}
 const queue = [] // {body, token}, oldest first
 const done = new Set() // tokens the server has answered for good
 let sending = false
@@ -41,6 +42,7 @@ function save () {
 
 function showOutbox () {
   save()
+  recount()
   outbox.textContent = ''
   for (const item of queue) {
     const li = document.createElement('li')
@@ -51,25 +53,56 @@ function showOutbox () {
 }
 
 // Shown as the form's own error is (the field macro's <id>-error).
-function showError (message) {
-  const id = textarea.id + '-error'
+function showError (message, area = textarea) {
+  const id = area.id + '-error'
   let error = document.getElementById(id)
   if (!error) {
     error = document.createElement('p')
     error.id = id
     error.className = 'error'
-    textarea.closest('.field').append(error)
-    textarea.setAttribute('aria-describedby', id)
+    area.closest('.field').append(error)
+    area.setAttribute('aria-describedby', id)
   }
   error.textContent = message
-  textarea.setAttribute('aria-invalid', 'true')
+  area.setAttribute('aria-invalid', 'true')
 }
 
-function clearError () {
-  const error = document.getElementById(textarea.id + '-error')
+function clearError (area = textarea) {
+  const error = document.getElementById(area.id + '-error')
   if (error) error.remove()
-  textarea.removeAttribute('aria-invalid')
-  textarea.removeAttribute('aria-describedby')
+  area.removeAttribute('aria-invalid')
+  area.removeAttribute('aria-describedby')
+}
+
+// A message form with data-max: text is never cut (no maxlength). Near the limit a
+// count shows ("4,012 / 4,000", announced politely); past it sending is refused with
+// the form's data-too-long. The server counts characters after trimming, and so do we.
+function limit (area) {
+  const max = Number(area.form.dataset.max)
+  const count = document.createElement('p')
+  count.setAttribute('aria-live', 'polite')
+  area.after(count)
+  let refused = false
+  const length = () => Array.from(area.value.trim()).length
+  const update = () => {
+    const n = length()
+    count.className = n > max ? 'error' : 'hint'
+    count.textContent = n > max * 0.9 ? n.toLocaleString() + ' / ' + max.toLocaleString() : ''
+    if (refused && n <= max) {
+      refused = false
+      clearError(area)
+    }
+  }
+  area.addEventListener('input', update)
+  area.form.addEventListener('submit', event => {
+    if (length() <= max) return
+    event.preventDefault()
+    event.stopImmediatePropagation()
+    refused = true
+    showError(area.form.dataset.tooLong, area)
+  })
+  update()
+  return update
 }
 
 function retryLater () {
@@ -99,9 +132,12 @@ function flush () {
     } else if (status === 422 || status === 413 || status === 403) {
       done.add(queue.shift().token)
       if (!textarea.value) textarea.value = item.body
-      showError(status === 403
-        ? 'This page has expired. Reload it to send your message.'
-        : 'This message could not be sent: it is empty or too long.')
+      // The server's own words: the composer's error in the page it sent back (422),
+      // or its error fragment.
+      return response.text().then(html => {
+        const page = new DOMParser().parseFromString(html, 'text/html')
+        showError((page.getElementById(textarea.id + '-error') || page.body).textContent.trim())
+      }, () => {})
     } else {
       // 429, sending too fast: keep the message and resend when the server says.
       if (status === 429) retryDelay = Math.max(1, Number(response.headers.get('Retry-After')) || 1) * 1000
@@ -116,6 +152,7 @@ function flush () {
 
 export function start (core) {
   live = core
+  for (const area of document.querySelectorAll('form[data-max] textarea')) recount = limit(area)
   form = document.querySelector('form.composer')
   if (!form) return
   textarea = form.elements.body
@@ -137,8 +174,12 @@ export function start (core) {
     showOutbox()
     flush()
   })
+  // Enter sends where there is a keyboard to type Shift+Enter on; on a touch screen,
+  // whose keyboard has no Shift+Enter, it adds a line and the Send button sends.
+  // Ctrl or Cmd+Enter sends on either.
   textarea.addEventListener('keydown', event => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing &&
+        (event.ctrlKey || event.metaKey || !matchMedia('(pointer: coarse)').matches)) {
       event.preventDefault()
       form.requestSubmit()
     }
