@@ -138,9 +138,7 @@ def test_a_long_edit_is_refused_before_saving_with_the_text_kept(new_context, co
 def test_without_javascript_a_long_text_is_kept_whole_and_the_server_says_why(
     new_context, consoles, server, page_name
 ):
-    alice, chat_id = new_chat(
-        new_context, consoles, server, "No script", java_script_enabled=False
-    )
+    alice, chat_id = new_chat(new_context, consoles, server, "No script", java_script_enabled=False)
     if page_name == "edit":
         post_form(alice, f"/chats/{chat_id}/messages", {"body": "first", "client_token": "t1"})
         alice.goto(f"/chats/{chat_id}/messages/1/edit")
