@@ -23,11 +23,10 @@ let socket = null // htmx's socket wrapper, while open
 let everOpen = false
 let gone = false // this chat was deleted or we were removed
 let closes = 0
-// The server sends a frame at least every `beat` ms (an empty one when there is no news);
-// the page answers and watches for silence (docs/live-updates.md#heartbeat).
+// A frame comes at least every `beat` ms: we answer, and watch for silence.
 const beat = 1000 * body.dataset.beat
-let raw = null // the browser's WebSocket in use
-let heard = 0 // when it last showed life (opened, or a frame came)
+let raw = null // the browser's WebSocket
+let heard = 0 // when it opened or a frame came
 let answered = 0
 
 const live = {
@@ -56,7 +55,7 @@ function afterFrames () {
   place.dropParked()
   if (!gone && document.querySelector('[data-gone]')) {
     gone = true
-    say('', false) // the chat's status says why; "Live" beside it would contradict it
+    say('', false) // the chat's status says why
   }
   if (highest > held) catchUp()
   body.dispatchEvent(new CustomEvent('vibechat:frames'))
@@ -87,7 +86,6 @@ function catchUp () {
 
 const state = document.querySelector('.connection-state')
 const newer = document.querySelector('.newer')
-// Once the chat is gone (deleted, or we were removed) nothing here is said any more.
 function say (text, isLive) {
   if (state) {
     state.hidden = gone
@@ -114,7 +112,6 @@ if (window.htmx) {
     else event.preventDefault() // a heartbeat
   })
   body.addEventListener('htmx:wsAfterMessage', afterFrames)
-  // Reconnecting, the page keeps saying it is offline until it is live again.
   body.addEventListener('htmx:wsConnecting', () => {
     if (!everOpen) say('Connecting…', false)
   })
@@ -132,9 +129,8 @@ if (window.htmx) {
     everOpen = true
     catchUp()
   })
-  // A network that fails without a word (a black hole) closes nothing: a socket that
-  // has not opened or heard a frame for two heartbeats is given up as a network loss
-  // (1006), so the extension reconnects. Its close handshake could take a minute.
+  // A black-holed network closes nothing: a socket silent for two beats is given up as
+  // lost (1006: the extension reconnects); its close handshake could take a minute.
   const create = htmx.createWebSocket
   htmx.createWebSocket = url => {
     heard = Date.now()
@@ -151,8 +147,8 @@ if (window.htmx) {
     }, beat / 2)
   }
   // The extension reconnects by itself after 1006, 1011, 1012 and 1013. A server or
-  // proxy going away may also say 1000 or 1001, and 4408 says this page was silent
-  // too long: reconnect then too, with backoff.
+  // proxy going away may also say 1000 or 1001, and 4408 is "silent too long":
+  // reconnect then too, with backoff.
   // 1008 says this session ended: ask first, for a page that gives up wrongly stops
   // being live without a word. 4429: too many pages open, reconnecting would not help.
   body.addEventListener('htmx:wsClose', event => {

@@ -1,15 +1,14 @@
-/* Sending never waits for the socket: a message is queued (the outbox shows it) and
- * posted in order by the ordinary form POST. A network failure, a timeout or a 5xx
- * keeps it, with its client_token, for a retry with backoff (1 s ... 30 s), after
- * Retry-After on a 429, and when the socket reopens or the browser is online again;
- * the server stores one message per token, so a retry never duplicates. The queue and
- * the draft are kept in localStorage per person and chat, so they outlive the tab and
- * are sent on the next visit. Typing notices go on the socket. */
+/* Sending never waits for the socket: a message is queued (the outbox, kept with the
+ * draft in localStorage) and posted in order by the ordinary form POST. A network
+ * failure, a timeout or a 5xx keeps it, with its client_token, for a retry with backoff
+ * (1 s ... 30 s), after Retry-After on a 429, and when the socket reopens or the browser
+ * is online again; the server stores one message per token, so a retry never
+ * duplicates. Typing notices go on the socket. docs/live-updates.md */
 
 let live, form, textarea, outbox, key
 let recount = () => {}
 const queue = [] // {body, token}, oldest first
-const done = new Set() // tokens the server has answered for good
+const done = new Set() // tokens answered for good
 let sending = false
 let retryDelay = 1000
 let retryTimer = null
@@ -19,23 +18,19 @@ function newToken () {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join('')
 }
 
-// Another tab of this chat may have its own queue stored: what this one has not
-// answered is kept beside its own. Storage may refuse (private mode, quota): sending
-// goes on without it.
+// Storage may refuse (private mode, quota). Other tabs' unanswered messages stay.
 function stored () {
   try {
     const saved = JSON.parse(localStorage.getItem(key))
-    return Array.isArray(saved.q) ? saved : { q: [] }
-  } catch (e) {
-    return { q: [] }
-  }
+    if (Array.isArray(saved.q)) return saved
+  } catch (e) {}
+  return { q: [] }
 }
 
 function save () {
   try {
-    const kept = stored().q.filter(item => !done.has(item.token) && !queue.some(own => own.token === item.token))
-    const all = kept.concat(queue)
-    if (all.length || textarea.value) localStorage.setItem(key, JSON.stringify({ q: all, d: textarea.value }))
+    const q = stored().q.filter(item => !done.has(item.token) && !queue.some(own => own.token === item.token)).concat(queue)
+    if (q.length || textarea.value) localStorage.setItem(key, JSON.stringify({ q, d: textarea.value }))
     else localStorage.removeItem(key)
   } catch (e) {}
 }
@@ -70,36 +65,31 @@ function showError (message, area = textarea) {
 function clearError (area = textarea) {
   const error = document.getElementById(area.id + '-error')
   if (error) error.remove()
+  delete area.dataset.long
   area.removeAttribute('aria-invalid')
   area.removeAttribute('aria-describedby')
 }
 
-// A message form with data-max: text is never cut (no maxlength). Near the limit a
-// count shows ("4,012 / 4,000", announced politely); past it sending is refused with
-// the form's data-too-long. The server counts characters after trimming, and so do we.
+// data-max: near it a count shows (politely), past it sending is refused.
 function limit (area) {
-  const max = Number(area.form.dataset.max)
+  const max = area.form.dataset.max
   const count = document.createElement('p')
   count.setAttribute('aria-live', 'polite')
   area.after(count)
-  let refused = false
-  const length = () => Array.from(area.value.trim()).length
+  const length = () => Array.from(area.value.trim()).length // as the server counts
   const update = () => {
     const n = length()
     count.className = n > max ? 'error' : 'hint'
-    count.textContent = n > max * 0.9 ? n.toLocaleString() + ' / ' + max.toLocaleString() : ''
-    if (refused && n <= max) {
-      refused = false
-      clearError(area)
-    }
+    count.textContent = n > max * 0.9 ? n.toLocaleString() + ' / ' + (+max).toLocaleString() : ''
+    if (n <= max && area.dataset.long) clearError(area)
   }
   area.addEventListener('input', update)
   area.form.addEventListener('submit', event => {
     if (length() <= max) return
     event.preventDefault()
     event.stopImmediatePropagation()
-    refused = true
     showError(area.form.dataset.tooLong, area)
+    area.dataset.long = 1
   })
   update()
   return update
@@ -122,7 +112,6 @@ function flush () {
     method: 'POST',
     headers: { 'X-CSRF-Token': form.elements.csrf_token.value, 'HX-Request': 'true' },
     body: new URLSearchParams({ body: item.body, client_token: item.token }),
-    // A post lost in a network that says nothing is given up and sent again.
     signal: AbortSignal.timeout && AbortSignal.timeout(live.patience)
   }).then(response => {
     const status = response.status
@@ -132,8 +121,7 @@ function flush () {
     } else if (status === 422 || status === 413 || status === 403) {
       done.add(queue.shift().token)
       if (!textarea.value) textarea.value = item.body
-      // The server's own words: the composer's error in the page it sent back (422),
-      // or its error fragment.
+      // The server's words: the page's composer error (422) or the error fragment.
       return response.text().then(html => {
         const page = new DOMParser().parseFromString(html, 'text/html')
         showError((page.getElementById(textarea.id + '-error') || page.body).textContent.trim())
@@ -157,7 +145,6 @@ export function start (core) {
   if (!form) return
   textarea = form.elements.body
   outbox = document.querySelector('.outbox')
-  // What an earlier visit left: sent now, exactly once (the tokens see to that).
   key = 'vibechat-outbox-' + document.body.dataset.me + '-' + form.dataset.chat
   const saved = stored()
   queue.push(...saved.q)
@@ -174,9 +161,7 @@ export function start (core) {
     showOutbox()
     flush()
   })
-  // Enter sends where there is a keyboard to type Shift+Enter on; on a touch screen,
-  // whose keyboard has no Shift+Enter, it adds a line and the Send button sends.
-  // Ctrl or Cmd+Enter sends on either.
+  // On touch screens (no Shift+Enter) Enter adds a line; the Send button sends.
   textarea.addEventListener('keydown', event => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing &&
         (event.ctrlKey || event.metaKey || !matchMedia('(pointer: coarse)').matches)) {
