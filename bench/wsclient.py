@@ -4,8 +4,9 @@ The `websockets` library is built for correctness, not for holding 10,000 socket
 reading 30,000 frames a second in the same process as the rest of a load generator.
 This client does only what the benchmark needs: the RFC 6455 handshake with a cookie
 and an Origin, permessage-deflate offered the way a browser offers it (or not), and
-text frames from the server handed to a callback. It answers pings and a close, and
-sends masked text frames (the page's typing notices). Nothing here is product code.
+text frames from the server handed to a callback. It answers pings, a close and the
+app's heartbeat (an empty frame), and sends masked text frames (the page's typing
+notices). Nothing here is product code.
 """
 
 from __future__ import annotations
@@ -115,6 +116,11 @@ class _Protocol(asyncio.Protocol):
         self.fragments = []
         if self.fragment_compressed:
             message = self.inflater.decompress(message + DEFLATE_TAIL)
+        if not message:
+            # The app's heartbeat: answered as a page answers it, or the app closes a
+            # socket silent for three of them (vibechat/live/heartbeat.py).
+            self._send(OP_TEXT, b"")
+            return
         self.on_text(message.decode())
 
     def _send(self, opcode: int, payload: bytes) -> None:

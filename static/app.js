@@ -23,11 +23,17 @@ let socket = null // htmx's socket wrapper, while open
 let everOpen = false
 let gone = false // this chat was deleted or we were removed
 let closes = 0
+// A frame comes at least every `beat` ms: we answer, and watch for silence.
+const beat = 1000 * body.dataset.beat
+let raw = null // the browser's WebSocket
+let heard = 0 // when it opened or a frame came
+let answered = 0
 
 const live = {
   log,
   isOpen: () => socket !== null,
   isGone: () => gone,
+  patience: 2 * beat || 30000, // ms a post may take
   // A notice is worth nothing later: with the socket closed it is dropped, not queued.
   send (notice) {
     if (socket) socket.send(JSON.stringify(notice))
@@ -47,7 +53,10 @@ function beforeFrames (html) {
 
 function afterFrames () {
   place.dropParked()
-  if (document.querySelector('[data-gone]')) gone = true
+  if (!gone && document.querySelector('[data-gone]')) {
+    gone = true
+    say('', false) // the chat's status says why
+  }
   if (highest > held) catchUp()
   body.dispatchEvent(new CustomEvent('vibechat:frames'))
 }
@@ -80,11 +89,11 @@ const newer = document.querySelector('.newer')
 function say (text, isLive) {
   if (state) {
     if (everOpen) state.removeAttribute('aria-live') // announce changes, not the start
-    state.hidden = false
+    state.hidden = gone
     state.textContent = text
     state.dataset.live = isLive
   }
-  if (newer) newer.hidden = isLive
+  if (newer) newer.hidden = isLive || gone
 }
 
 function reconnectLater (wrapper) {
@@ -94,13 +103,22 @@ function reconnectLater (wrapper) {
 
 if (window.htmx) {
   place.start()
-  body.addEventListener('htmx:wsBeforeMessage', event => beforeFrames(event.detail.message))
+  body.addEventListener('htmx:wsBeforeMessage', event => {
+    heard = Date.now()
+    if (heard - answered > beat / 2) {
+      answered = heard
+      socket.send('')
+    }
+    if (event.detail.message) beforeFrames(event.detail.message)
+    else event.preventDefault() // a heartbeat
+  })
   body.addEventListener('htmx:wsAfterMessage', afterFrames)
   body.addEventListener('htmx:wsConnecting', () => {
-    if (!socket) say(everOpen ? 'Reconnecting…' : 'Connecting…', false)
+    if (!everOpen) say('Connecting…', false)
   })
   body.addEventListener('htmx:wsOpen', event => {
     socket = event.detail.socketWrapper
+    heard = Date.now()
     closes = 0
     say('Live: new messages appear as they arrive.', true)
     if (everOpen) {
@@ -112,8 +130,26 @@ if (window.htmx) {
     everOpen = true
     catchUp()
   })
+  // A black-holed network closes nothing: a socket silent for two beats is given up as
+  // lost (1006: the extension reconnects); its close handshake could take a minute.
+  const create = htmx.createWebSocket
+  htmx.createWebSocket = url => {
+    heard = Date.now()
+    return (raw = create(url))
+  }
+  if (beat) {
+    setInterval(() => {
+      if (raw && raw.readyState < 2 && Date.now() - heard > 2 * beat) {
+        const lost = raw.onclose
+        raw.onclose = raw.onerror = null
+        raw.close()
+        lost({ code: 1006 })
+      }
+    }, beat / 2)
+  }
   // The extension reconnects by itself after 1006, 1011, 1012 and 1013. A server or
-  // proxy going away may also say 1000 or 1001: reconnect then too, with backoff.
+  // proxy going away may also say 1000 or 1001, and 4408 is "silent too long":
+  // reconnect then too, with backoff.
   // 1008 says this session ended: ask first, for a page that gives up wrongly stops
   // being live without a word. 4429: too many pages open, reconnecting would not help.
   body.addEventListener('htmx:wsClose', event => {
@@ -121,10 +157,9 @@ if (window.htmx) {
     const code = event.detail.event && event.detail.event.code
     const wrapper = event.detail.socketWrapper
     say(code === 4429 ? 'Not live: too many pages are open. Close some, then reload.'
-      : gone ? 'Disconnected.'
-        : 'Offline. Reconnecting… You can keep writing; messages are sent when the connection is back.', false)
+      : 'Offline. Reconnecting… You can keep writing; messages are sent when the connection is back.', false)
     if (!wrapper || !body.isConnected) return
-    if (code === 1000 || code === 1001) reconnectLater(wrapper)
+    if (code === 1000 || code === 1001 || code === 4408) reconnectLater(wrapper)
     if (code === 1008) {
       fetch(body.dataset.sessionUrl, { redirect: 'manual' }).then(response => {
         if (response.status === 204) reconnectLater(wrapper)

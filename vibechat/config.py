@@ -366,6 +366,15 @@ class Settings:
         low=1,
         high=10_000,
     )
+    ws_heartbeat: int = setting(
+        12,
+        "Seconds between the empty frame every socket gets as proof of life. A page that"
+        " hears nothing for two of them reconnects (it says Offline); a page silent for"
+        " three is disconnected (code 4408), so it no longer shows as online.",
+        _whole,
+        low=1,
+        high=300,
+    )
     ws_compression: str = setting(
         "per-message",
         "permessage-deflate on sockets: on (context kept: fewest bytes, about 256 KB"

@@ -1,11 +1,14 @@
-/* Sending never waits for the socket: a message is queued (the outbox shows it) and
- * posted in order by the ordinary form POST. A network failure or a 5xx keeps it, with
- * its client_token, for a retry with backoff (1 s ... 30 s), after Retry-After on a 429,
- * and when the socket reopens or the browser is online again; the server stores one
- * message per token, so a retry never duplicates. Typing notices go on the socket. */
+/* Sending never waits for the socket: a message is queued (the outbox, kept with the
+ * draft in localStorage) and posted in order by the ordinary form POST. A network
+ * failure, a timeout or a 5xx keeps it, with its client_token, for a retry with backoff
+ * (1 s ... 30 s), after Retry-After on a 429, and when the socket reopens or the browser
+ * is online again; the server stores one message per token, so a retry never
+ * duplicates. Typing notices go on the socket. docs/live-updates.md */
 
-let live, form, textarea, outbox
+let live, form, textarea, outbox, key
+let recount = () => {}
 const queue = [] // {body, token}, oldest first
+const done = new Set() // tokens answered for good
 let sending = false
 let retryDelay = 1000
 let retryTimer = null
@@ -15,7 +18,26 @@ function newToken () {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join('')
 }
 
+// Storage may refuse (private mode, quota). Other tabs' unanswered messages stay.
+function stored () {
+  try {
+    const saved = JSON.parse(localStorage.getItem(key))
+    if (Array.isArray(saved.q)) return saved
+  } catch (e) {}
+  return { q: [] }
+}
+
+function save () {
+  try {
+    const q = stored().q.filter(item => !done.has(item.token) && !queue.some(own => own.token === item.token)).concat(queue)
+    if (q.length || textarea.value) localStorage.setItem(key, JSON.stringify({ q, d: textarea.value }))
+    else localStorage.removeItem(key)
+  } catch (e) {}
+}
+
 function showOutbox () {
+  save()
+  recount()
   outbox.textContent = ''
   for (const item of queue) {
     const li = document.createElement('li')
@@ -26,25 +48,51 @@ function showOutbox () {
 }
 
 // Shown as the form's own error is (the field macro's <id>-error).
-function showError (message) {
-  const id = textarea.id + '-error'
+function showError (message, area = textarea) {
+  const id = area.id + '-error'
   let error = document.getElementById(id)
   if (!error) {
     error = document.createElement('p')
     error.id = id
     error.className = 'error'
-    textarea.closest('.field').append(error)
-    textarea.setAttribute('aria-describedby', id)
+    area.closest('.field').append(error)
+    area.setAttribute('aria-describedby', id)
   }
   error.textContent = message
-  textarea.setAttribute('aria-invalid', 'true')
+  area.setAttribute('aria-invalid', 'true')
 }
 
-function clearError () {
-  const error = document.getElementById(textarea.id + '-error')
+function clearError (area = textarea) {
+  const error = document.getElementById(area.id + '-error')
   if (error) error.remove()
-  textarea.removeAttribute('aria-invalid')
-  textarea.removeAttribute('aria-describedby')
+  delete area.dataset.long
+  area.removeAttribute('aria-invalid')
+  area.removeAttribute('aria-describedby')
+}
+
+// data-max: near it a count shows (politely), past it sending is refused.
+function limit (area) {
+  const max = area.form.dataset.max
+  const count = document.createElement('p')
+  count.setAttribute('aria-live', 'polite')
+  area.after(count)
+  const length = () => Array.from(area.value.trim()).length // as the server counts
+  const update = () => {
+    const n = length()
+    count.className = n > max ? 'error' : 'hint'
+    count.textContent = n > max * 0.9 ? n.toLocaleString() + ' / ' + (+max).toLocaleString() : ''
+    if (n <= max && area.dataset.long) clearError(area)
+  }
+  area.addEventListener('input', update)
+  area.form.addEventListener('submit', event => {
+    if (length() <= max) return
+    event.preventDefault()
+    event.stopImmediatePropagation()
+    showError(area.form.dataset.tooLong, area)
+    area.dataset.long = 1
+  })
+  update()
+  return update
 }
 
 function retryLater () {
@@ -63,18 +111,21 @@ function flush () {
   fetch(form.getAttribute('action'), {
     method: 'POST',
     headers: { 'X-CSRF-Token': form.elements.csrf_token.value, 'HX-Request': 'true' },
-    body: new URLSearchParams({ body: item.body, client_token: item.token })
+    body: new URLSearchParams({ body: item.body, client_token: item.token }),
+    signal: AbortSignal.timeout && AbortSignal.timeout(live.patience)
   }).then(response => {
     const status = response.status
     if (response.ok) {
-      queue.shift()
+      done.add(queue.shift().token)
       retryDelay = 1000
     } else if (status === 422 || status === 413 || status === 403) {
-      queue.shift()
+      done.add(queue.shift().token)
       if (!textarea.value) textarea.value = item.body
-      showError(status === 403
-        ? 'This page has expired. Reload it to send your message.'
-        : 'This message could not be sent: it is empty or too long.')
+      // The server's words: the page's composer error (422) or the error fragment.
+      return response.text().then(html => {
+        const page = new DOMParser().parseFromString(html, 'text/html')
+        showError((page.getElementById(textarea.id + '-error') || page.body).textContent.trim())
+      }, () => {})
     } else {
       // 429, sending too fast: keep the message and resend when the server says.
       if (status === 429) retryDelay = Math.max(1, Number(response.headers.get('Retry-After')) || 1) * 1000
@@ -89,10 +140,15 @@ function flush () {
 
 export function start (core) {
   live = core
+  for (const area of document.querySelectorAll('form[data-max] textarea')) recount = limit(area)
   form = document.querySelector('form.composer')
   if (!form) return
   textarea = form.elements.body
   outbox = document.querySelector('.outbox')
+  key = 'vibechat-outbox-' + document.body.dataset.me + '-' + form.dataset.chat
+  const saved = stored()
+  queue.push(...saved.q)
+  if (!textarea.value && saved.d) textarea.value = saved.d
   form.addEventListener('submit', event => {
     event.preventDefault()
     if (live.isGone()) return
@@ -105,17 +161,22 @@ export function start (core) {
     showOutbox()
     flush()
   })
+  // On touch screens (no Shift+Enter) Enter adds a line; the Send button sends.
   textarea.addEventListener('keydown', event => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing &&
+        (event.ctrlKey || event.metaKey || !matchMedia('(pointer: coarse)').matches)) {
       event.preventDefault()
       form.requestSubmit()
     }
   })
   textarea.addEventListener('input', () => {
+    save()
     if (Date.now() - lastTyping > 3000 && live.send({ typing: Number(form.dataset.chat) })) lastTyping = Date.now()
   })
   document.body.addEventListener('htmx:wsOpen', flush)
   addEventListener('online', flush)
+  showOutbox()
+  flush()
   // The chat was deleted, or we were removed: stop writing to it.
   document.body.addEventListener('vibechat:frames', () => {
     if (live.isGone()) for (const control of form.querySelectorAll('textarea, button')) control.disabled = true

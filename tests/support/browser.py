@@ -30,7 +30,7 @@ OFFLINE = re.compile(r"^Offline\. Reconnecting…")
 # a page whose network (or server) the test takes away on purpose.
 NETWORK_ERROR = re.compile(
     r"net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|CONNECTION_CLOSED|EMPTY_RESPONSE"
-    r"|CONNECTION_ABORTED|SOCKET_NOT_CONNECTED)"
+    r"|CONNECTION_ABORTED|SOCKET_NOT_CONNECTED|INTERNET_DISCONNECTED)"
     r"|^WebSocket connection to '.*' failed"
 )
 # htmx logs the `error` Event of a WebSocket that failed to connect as it is.

@@ -72,12 +72,18 @@ class Socket:
     def __init__(self, connection) -> None:
         self.connection = connection
         self.frames: list[Frame] = []
+        self.heartbeats = 0  # empty frames received (and answered, as a page does)
         # until() reads top-level elements in the order they came: frames that queued
         # up behind a slow socket arrive joined in one message (vibechat/live/socket.py).
         self._next = (0, 0)  # (frame, element) that until() looks at next
 
     async def receive(self, limit: float = RECEIVE_TIMEOUT) -> Frame:
-        raw = await asyncio.wait_for(self.connection.receive(), limit)
+        """The next frame; a heartbeat (an empty frame) is answered as a page does and
+        not returned."""
+        async with asyncio.timeout(limit):
+            while (raw := await self.connection.receive()) == "":
+                self.heartbeats += 1
+                await self.connection.send("")
         assert isinstance(raw, str), "frames are sent as text"
         frame = Frame(raw, top_level(raw))
         self.frames.append(frame)
@@ -99,16 +105,16 @@ class Socket:
         self._next = (frame_index, 0)
         return None
 
-    async def until(self, selector: str) -> Frame:
+    async def until(self, selector: str, within: float = RECEIVE_TIMEOUT) -> Frame:
         """The frame with the next top-level element matching selector, received or to come."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + RECEIVE_TIMEOUT
+        deadline = loop.time() + within
         while (frame := self._look(selector)) is None:
             try:
                 await self.receive(max(deadline - loop.time(), 0.001))
             except TimeoutError:
                 seen = [frame.raw for frame in self.frames]
-                pytest.fail(f"no frame with {selector} within {RECEIVE_TIMEOUT} s; saw {seen}")
+                pytest.fail(f"no frame with {selector} within {within} s; saw {seen}")
         return frame
 
     async def quiet(self, selector: str | None = None, within: float = QUIET) -> None:

@@ -56,6 +56,9 @@ def server_env(instance: Path, port: int) -> dict[str, str]:
         # Browser tests sign many people up from 127.0.0.1; the limits have tests of
         # their own, and a server that needs them passes settings={...: "on"}.
         VIBECHAT_RATE_LIMITS="off",
+        # An empty heartbeat frame at a random moment would be noise to the tests that
+        # read a socket frame by frame; the tests about it pass a short one in settings.
+        VIBECHAT_WS_HEARTBEAT="300",
     )
     return env
 

@@ -14,6 +14,12 @@ nor disturbs an event loop in the test's thread:
         proxy.cut()
         ...
         proxy.restore()
+
+`stall()` makes it a black hole instead, as a phone between cells meets one: every
+connection stays open but nothing is forwarded either way, and new connections are
+accepted and held. `resume()` lets everything through again (what was held too);
+`reroute()` lets new connections through while the stalled ones stay stalled, as when a
+phone comes back on another network and its old connections are dead for good.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ class TcpProxy:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="tcp-proxy", daemon=True)
         self._started = False
+        self._flowing = asyncio.Event()  # cleared while stalled
+        self._flowing.set()
 
     # -- the test's side (any thread) ------------------------------------------------------
 
@@ -79,6 +87,18 @@ class TcpProxy:
     def restore(self) -> None:
         """Listen again on the same port."""
         self._call(self._listen())
+
+    def stall(self) -> None:
+        """Forward nothing more, either way, and hold new connections; close nothing."""
+        self._call(self._set_flowing(False))
+
+    def resume(self) -> None:
+        """Forward again, what was held first."""
+        self._call(self._set_flowing(True))
+
+    def reroute(self) -> None:
+        """Forward new connections; the stalled ones stay stalled."""
+        self._call(self._new_route())
 
     def close(self) -> None:
         if not self._started:
@@ -111,6 +131,16 @@ class TcpProxy:
             task.cancel()
         if pending:
             self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+    async def _set_flowing(self, flowing: bool) -> None:
+        if flowing:
+            self._flowing.set()
+        else:
+            self._flowing.clear()
+
+    async def _new_route(self) -> None:
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def _listen(self) -> None:
         if self._server is not None:
@@ -151,6 +181,8 @@ class TcpProxy:
             _reset_on_close(client_writer)
             client_writer.transport.abort()
             return
+        flowing = self._flowing  # this connection's route
+        await flowing.wait()
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(
                 self.target_host, self.target_port
@@ -165,8 +197,8 @@ class TcpProxy:
         self._pairs.add(pair)
         try:
             await asyncio.gather(
-                self._pipe(client_reader, upstream_writer),
-                self._pipe(upstream_reader, client_writer),
+                self._pipe(client_reader, upstream_writer, flowing),
+                self._pipe(upstream_reader, client_writer, flowing),
             )
         finally:
             self._pairs.discard(pair)
@@ -174,13 +206,18 @@ class TcpProxy:
                 writer.transport.abort()
 
     @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, flowing: asyncio.Event
+    ) -> None:
         try:
             while data := await reader.read(CHUNK):
+                await flowing.wait()
                 writer.write(data)
                 await writer.drain()
-            # A polite end of stream on one side is passed on as one.
+            # A polite end of stream on one side is passed on as one (a stall holds it).
+            await flowing.wait()
             if writer.can_write_eof() and not writer.is_closing():
                 writer.write_eof()
         except (ConnectionError, OSError):
+            await flowing.wait()
             writer.transport.abort()

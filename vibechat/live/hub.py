@@ -22,6 +22,10 @@ SESSION_ENDED = 1008  # "Policy Violation": logged out; the page must not reconn
 # A private code (4000-4999, RFC 6455 7.4.2) mirroring HTTP 429: this session or person
 # has too many sockets open here. The page says so and does not reconnect by itself.
 TOO_MANY_SOCKETS = 4429
+# Another private code, mirroring HTTP 408: the page sent nothing for three heartbeats
+# (vibechat.live.heartbeat). It rarely hears it (its network is gone); if it does, it
+# reconnects.
+SILENT = 4408
 SOCKETS_CLOSE_WITHIN = 3.0  # seconds a stopping process waits for close frames to go out
 
 

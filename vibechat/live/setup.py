@@ -14,6 +14,7 @@ from vibechat.config import Settings
 from vibechat.live import events, protocol
 from vibechat.live.broker import Broker, LocalBroker
 from vibechat.live.envelope import SESSION_CHECK
+from vibechat.live.heartbeat import beat_regularly
 from vibechat.live.hub import SOCKETS_CLOSE_WITHIN, Live
 from vibechat.live.jobs import Jobs
 from vibechat.live.presence import Presence, PresenceNews
@@ -34,6 +35,8 @@ def init_live(
     through `broker` when given (tests), else Redis when configured, else in-process."""
     app.register_blueprint(bp)
     protocol.configure(settings.ws_compression)
+    # The page reads the heartbeat's interval from <body data-beat> (base.html).
+    app.jinja_env.globals["heartbeat_seconds"] = settings.ws_heartbeat
 
     @app.before_serving
     async def start_live() -> None:
@@ -53,6 +56,7 @@ def init_live(
             max_per_person=settings.ws_per_person,
         )
         live.upkeep.start(lambda: check_sessions_regularly(live, session_check))
+        live.upkeep.start(lambda: beat_regularly(live, settings.ws_heartbeat))
         if shared:
             chosen.on_resubscribed = live.reconnect_everyone
             await chosen.start()

@@ -9,7 +9,8 @@ from the database. Nobody else waits for it, because publishing only ever puts f
 on queues. A socket whose session logs out or runs out is closed with 1008. Frames
 from the page beyond VIBECHAT_LIMIT_SOCKET_FRAMES (typing and read notices alike), or
 larger than MAX_CLIENT_FRAME, are ignored; hypercorn closes the socket (1009) on
-anything over its websocket_max_message_size.
+anything over its websocket_max_message_size. Every socket gets a heartbeat and must
+answer it (vibechat.live.heartbeat): a page silent for three is closed with 4408.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from quart import Blueprint, abort, current_app, g, websocket
 
 from vibechat import metrics, queries, read_marks
 from vibechat.live.envelope import chat_topic, open_envelope, user_topic
+from vibechat.live.heartbeat import HEARTBEAT
 from vibechat.live.hub import RECONNECT, SESSION_ENDED, TOO_MANY_SOCKETS
 from vibechat.live.read_notices import ReadNotices
 from vibechat.models import MAX_ID, utcnow
@@ -66,6 +68,9 @@ class Connection:
         self.close_code = SLOW_CLIENT
         self.ended_by: asyncio.Task | None = None  # a loop that ended by itself
         self.read_notices: ReadNotices | None = None  # made on the first read notice
+        # When the page last sent anything: a socket silent too long is closed
+        # (vibechat.live.heartbeat).
+        self.heard_at = time.monotonic()
 
     def deliver(self, data: bytes) -> None:
         """The broker's callback: never blocks, never raises.
@@ -86,6 +91,11 @@ class Connection:
                 if not self.closing.is_set():
                     metrics.SLOW_CONSUMERS_DROPPED.inc()
                 self.close(SLOW_CLIENT)
+
+    def beat(self) -> None:
+        """Queue a heartbeat, unless frames are queued already (they prove life too)."""
+        if self.queue.empty() and not self.closing.is_set():
+            self.queue.put_nowait(HEARTBEAT)
 
     def obey(self, control: dict) -> None:
         if "join" in control:
@@ -149,6 +159,9 @@ class Connection:
         limits = rate_limits()
         while True:
             raw = await websocket.receive()
+            self.heard_at = time.monotonic()
+            if not raw:
+                continue  # the page's heartbeat: proof of life, nothing to do or count
             if not await limits.hit("socket_frames", self.key):
                 metrics.RATE_LIMIT_REFUSALS.labels("socket_frames").inc()
                 continue
