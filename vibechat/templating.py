@@ -29,16 +29,28 @@ def shown_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+MINE_RULES = (
+    '.message[data-author="{id}"]{{--mine:1;background:var(--mine-bg)}}'
+    '.message[data-author="{id}"] .message-actions{{display:inline}}'
+    '.typing [data-user="{id}"]{{display:none}}'
+    # A live preview names the author for every recipient; the author reads "You:".
+    '.chat-preview[data-author="{id}"] .chat-preview-author{{display:none}}'
+    '.chat-preview[data-author="{id}"] .chat-preview-text::before{{content:"You: "}}\n'
+)
+# The sheet is kept for a year: its URL changes whenever its rules do.
+MINE_VERSION = hashlib.sha256(MINE_RULES.encode()).hexdigest()[:8]
+
+
 async def mine_stylesheet(user_id: int) -> Response:
-    """The one rule that marks a reader's own messages (the message partial never
-    depends on who reads it, so "mine" lives here). An external sheet, not an inline
-    <style>, so that a strict Content-Security-Policy needs no exception."""
-    css = (
-        f'.message[data-author="{user_id}"]{{--mine:1;background:var(--mine-bg)}}'
-        f'.message[data-author="{user_id}"] .message-actions{{display:inline}}'
-        f'.typing [data-user="{user_id}"]{{display:none}}\n'
-    )
+    """The rules that mark a reader's own messages (the message partial never depends on
+    who reads it, so "mine" lives here). An external sheet, not an inline <style>, so
+    that a strict Content-Security-Policy needs no exception."""
+    css = MINE_RULES.format(id=user_id)
     return Response(css, mimetype="text/css", headers={"Cache-Control": IMMUTABLE})
+
+
+def mine_stylesheet_url(user_id: int) -> str:
+    return url_for("mine_stylesheet", user_id=user_id, v=MINE_VERSION)
 
 
 class Assets:
@@ -123,6 +135,7 @@ async def cache_static_files(response: Response) -> Response:
 def register_template_helpers(app: Quart) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["dom_id"] = dom_id
+    app.jinja_env.globals["mine_stylesheet_url"] = mine_stylesheet_url
     app.jinja_env.globals["asset_url"] = Assets(Path(app.static_folder)).url
     script = Script(Path(app.static_folder))
     app.jinja_env.globals["script_urls"] = script.urls
