@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -95,7 +96,9 @@ async def test_chat_list_shows_title_unread_count_and_last_message_preview(alice
     assert item.css_first(".unread").text() == "2 unread"
     assert item.css_first(".chat-preview-text").text() == "Bob Dylan: and the latest"
     # When, quietly beside it: the time of the latest message.
-    assert item.css_first(".chat-preview time").attributes["datetime"].endswith("Z")
+    when = item.css_first(".chat-preview time")
+    assert when.attributes["datetime"].endswith("Z")
+    assert re.fullmatch(r"\d\d:\d\d UTC", when.text()), when.text()  # today, without JS
 
 
 async def test_unread_count_skips_what_was_read_the_readers_own_and_deleted_messages(

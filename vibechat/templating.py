@@ -24,6 +24,14 @@ def iso_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def short_time(value: datetime) -> str:
+    """The chat list's quiet time without JavaScript: the UTC time today, else the day."""
+    value = value.astimezone(UTC)
+    if value.date() == datetime.now(UTC).date():
+        return value.strftime("%H:%M UTC")
+    return f"{value:%b} {value.day}"
+
+
 def shown_time(value: datetime) -> str:
     """What a reader without JavaScript sees: the UTC date and time."""
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -143,6 +151,7 @@ def register_template_helpers(app: Quart) -> None:
     app.after_request(cache_static_files)
     app.jinja_env.filters["iso_time"] = iso_time
     app.jinja_env.filters["shown_time"] = shown_time
+    app.jinja_env.filters["short_time"] = short_time
     app.add_url_rule("/style/mine-<id:user_id>.css", "mine_stylesheet", mine_stylesheet)
 
     @app.context_processor

@@ -57,7 +57,12 @@ function countUnread (event) {
 function localTimes (root) {
   for (const time of root.querySelectorAll('time[datetime]')) {
     const date = new Date(time.getAttribute('datetime'))
-    if (!isNaN(date)) time.textContent = date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })
+    if (isNaN(date)) continue
+    // data-short (the chat list): the time today, else the day, as phones show it.
+    const today = date.toDateString() === new Date().toDateString()
+    time.textContent = !('short' in time.dataset)
+      ? date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })
+      : today ? date.toLocaleTimeString([], { timeStyle: 'short' }) : date.toLocaleDateString([], { month: 'short', day: 'numeric' })
   }
 }
 
