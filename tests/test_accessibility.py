@@ -233,7 +233,9 @@ def wait_until_live(page: Page) -> None:
     if page.locator("#connection-state").count():
         expect(page.locator("#connection-state")).to_have_text(re.compile("^Live: "))
     if page.locator("#messages").count():
-        expect(page.locator(".presence[data-online='1']").first).to_be_visible()
+        # The reader's own presence has come (on a phone the member list is not shown
+        # beside the chat: it is one tap away, on the members page).
+        page.locator(".presence[data-online='1']").first.wait_for(state="attached")
 
 
 def submit_and_expect(page: Page, button: str, status: int) -> None:

@@ -94,9 +94,9 @@ async def test_chat_list_shows_title_unread_count_and_last_message_preview(alice
     assert item.css_first(".chat-name").text() == "Watercooler"
     assert item.css_first("a.chat-link").attributes["href"] == f"/chats/{watercooler}"
     assert item.css_first(".unread").text() == "2 unread"
-    assert item.css_first(".chat-preview-text").text() == "Bob Dylan: and the latest"
+    assert item.css_first(".chat-preview").text() == "Bob Dylan: and the latest"
     # When, quietly beside it: the time of the latest message.
-    when = item.css_first(".chat-preview time")
+    when = item.css_first("time.chat-when")
     assert when.attributes["datetime"].endswith("Z")
     assert re.fullmatch(r"\d\d:\d\d UTC", when.text()), when.text()  # today, without JS
 
@@ -115,7 +115,7 @@ async def test_unread_count_skips_what_was_read_the_readers_own_and_deleted_mess
     assert item.css_first(".unread").text() == "2 unread"
     # A deleted message is not previewed; the latest visible one is.
     # The reader's own latest message is "You:" in words (not only for sighted readers).
-    assert item.css_first(".chat-preview-text").text() == "You: my own"
+    assert item.css_first(".chat-preview").text() == "You: my own"
     assert (await membership(db, watercooler, "alice")).last_read_seq == 1
     # Bob has written everything but alice's message.
     bob_item = chat_item(await bob.page("/chats"), watercooler)
@@ -698,7 +698,7 @@ async def test_user_text_is_escaped_in_the_chat_list_chat_page_and_members_page(
     chats = await alice.page("/chats")
     assert chat_item(chats, group).css_first(".chat-name").text() == title
     assert chat_item(chats, direct).css_first(".chat-name").text() == XSS_IMG
-    assert chat_item(chats, group).css_first(".chat-preview-text").text() == f"{XSS_IMG}: {body}"
+    assert chat_item(chats, group).css_first(".chat-preview").text() == f"{XSS_IMG}: {body}"
     chat = await alice.page(f"/chats/{group}")
     assert chat.css_first("h1").text() == title
     assert chat.css_first(".message-author").text() == XSS_IMG

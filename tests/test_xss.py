@@ -505,8 +505,7 @@ async def test_payloads_in_bodies_edits_and_display_names_render_as_text_everywh
             preview = frame_top(raw, f"chat-preview-{bad.chat}")
             if preview is not None:
                 expected = preview_text(app, bad.authors[seq], body)
-                text = preview.css_first(".chat-preview-text")
-                assert text_of(text, where) == expected, f"{where}: the chat list preview"
+                assert text_of(preview, where) == expected, f"{where}: the chat list preview"
 
     [members] = received.with_top(f"member-{bad.chat}-{bad.member_ids[0]}")
     [twin_members] = received.with_top(f"member-{good.chat}-{good.member_ids[0]}")
@@ -537,9 +536,7 @@ async def test_payloads_in_bodies_edits_and_display_names_render_as_text_everywh
         [direct] = received.with_top(f"msg-{bad.directs[j]}-1")
         direct = event_of(direct, f"msg-{bad.directs[j]}-1")
         assert_inert(html(direct), html(twin_direct), f"{where}: their direct message")
-        preview = frame_top(direct, f"chat-preview-{bad.directs[j]}").css_first(
-            ".chat-preview-text"
-        )
+        preview = frame_top(direct, f"chat-preview-{bad.directs[j]}")
         assert text_of(preview, where) == preview_text(app, name, bad.direct_bodies[j])
 
     # -- the chat page, older pages, newer pages, catch-up -----------------------------------
@@ -600,7 +597,7 @@ async def test_payloads_in_bodies_edits_and_display_names_render_as_text_everywh
     )
     assert_inert(item, twin_item, "bob's chat list, the payload chat")
     preview = preview_text(app, bad.authors[total], bad.body(total))
-    assert text_of(item.css_first(".chat-preview-text"), "bob's chat list") == preview
+    assert text_of(item.css_first(".chat-preview"), "bob's chat list") == preview
     twin_item = rendered.css_first(f"li#chat-{good.directs[0]}")
     for j, name in enumerate(bad.names):
         where = f"bob's chat list, the direct chat with member {j}"
@@ -608,7 +605,7 @@ async def test_payloads_in_bodies_edits_and_display_names_render_as_text_everywh
         assert_inert(item, twin_item, where)
         assert text_of(item.css_first(".chat-name"), where) == name
         preview = preview_text(app, name, bad.direct_bodies[j])
-        assert text_of(item.css_first(".chat-preview-text"), where) == preview
+        assert text_of(item.css_first(".chat-preview"), where) == preview
 
     _, twin_list = await get_ok(good.members[0], "/chats")
     _, twin_direct = await get_ok(bob, f"/chats/{good.directs[0]}")

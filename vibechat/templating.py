@@ -43,7 +43,7 @@ MINE_RULES = (
     '.typing [data-user="{id}"]{{display:none}}'
     # A live preview names the author for every recipient; the author reads "You:".
     '.chat-preview[data-author="{id}"] .chat-preview-author{{display:none}}'
-    '.chat-preview[data-author="{id}"] .chat-preview-text::before{{content:"You: "}}\n'
+    '.chat-preview[data-author="{id}"]::before{{content:"You: "}}\n'
 )
 # The sheet is kept for a year: its URL changes whenever its rules do.
 MINE_VERSION = hashlib.sha256(MINE_RULES.encode()).hexdigest()[:8]

@@ -53,6 +53,12 @@ function countUnread (event) {
   counted.add(preview)
   // Only a message newer than any seen counts (an edit or a deletion changes the
   // preview too).
+  if (preview.dataset.at) {
+    const time = item.querySelector('.chat-when') || item.appendChild(document.createElement('time'))
+    time.className = 'chat-when'
+    time.dateTime = new Date(preview.dataset.at * 1000).toISOString()
+    localTimes(item)
+  }
   const seq = Number(preview.dataset.seq)
   if (!(seq > item.dataset.lastSeq)) return
   item.dataset.lastSeq = seq
@@ -73,9 +79,9 @@ function localTimes (root) {
   for (const time of root.querySelectorAll('time[datetime]')) {
     const date = new Date(time.getAttribute('datetime'))
     if (isNaN(date)) continue
-    // data-short (the chat list): the time today, else the day, as phones show it.
+    // The chat list's time: the time today, else the day, as phones show it.
     const today = date.toDateString() === new Date().toDateString()
-    time.textContent = !('short' in time.dataset)
+    time.textContent = !time.matches('.chat-when')
       ? date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })
       : today ? date.toLocaleTimeString([], { timeStyle: 'short' }) : date.toLocaleDateString([], { month: 'short', day: 'numeric' })
   }
