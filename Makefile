@@ -31,9 +31,12 @@ demo: $(VENV)/.installed-run
 	$(BIN)/vibechat migrate
 	$(BIN)/vibechat seed
 
-# Test tooling from npm (axe-core, Lighthouse), pinned by tools/package-lock.json.
+# Test tooling from npm (axe-core, IBM Equal Access, HTML_CodeSniffer, pa11y, the Nu HTML
+# Checker, Lighthouse), pinned by tools/package-lock.json. --ignore-scripts: no install
+# step may download anything (puppeteer would fetch a Chrome, vnu-jar a Java); the tests
+# use Debian's Chromium and the machine's Java 17.
 tools/node_modules/.installed: tools/package.json tools/package-lock.json
-	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	npm ci --prefix tools --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Tests run on PYTEST_WORKERS processes (pytest-xdist): many wait on sockets, servers and

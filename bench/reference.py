@@ -20,7 +20,7 @@ probe.install(app)
 rooms: defaultdict[str, set] = defaultdict(set)
 
 FRAGMENT = (
-    '<li id="msg-1-{marker}" hx-swap-oob="beforeend:#messages" class="message">'
+    '<li id="msg-1-{marker}" data-hx-swap-oob="beforeend:#messages" class="message">'
     "<p>{marker}</p><p>A message of a typical length, as the town hall sends it.</p></li>"
 )
 PAGE = "<!doctype html><title>Chat</title><ol>" + "<li>A message of history</li>" * 50 + "</ol>"

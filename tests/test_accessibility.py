@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,15 +31,24 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import (
-    APIRequestContext,
     BrowserContext,
     Page,
-    Playwright,
-    Response,
     expect,
 )
 
 from tests.support.browser import TIMEOUT
+from tests.support.pages import (
+    LONG_NAME,
+    LONG_TITLE,
+    LONG_URL,
+    LONG_WORD,
+    MESSAGES,
+    PAGES,
+    World,
+    made_world,
+    visit,
+    wait_until_live,
+)
 from tests.support.people import PASSWORD
 from tests.support.remote import unique
 from tests.support.servers import (
@@ -55,14 +63,6 @@ pytestmark = pytest.mark.browser
 AXE = PROJECT_ROOT / "tools" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 SHOTS = os.environ.get("A11Y_SHOTS")
-
-# Long enough to break any layout that does not wrap: a chat title (at most 100
-# characters), a display name (at most 64), a word and a URL in a message.
-LONG_TITLE = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 2 + "Lounge"
-LONG_NAME = "Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewissen"
-LONG_WORD = "Rindfleischetikettierungsueberwachungsaufgabenuebertragungsgesetz" * 2
-LONG_URL = "https://example.org/" + "a-very-long-path-without-any-spaces-at-all/" * 5 + "?q=1"
-MESSAGES = 105  # two pages of earlier messages: 56-105 shown, then 6-55, then 1-5
 
 
 # -- fixtures: overrides of pytest-playwright's, the server and its people -----------------
@@ -84,89 +84,10 @@ def server_url(chromium_executable, tmp_path_factory) -> Iterator[str]:
         pytest.fail(str(error), pytrace=False)
 
 
-def csrf_in(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no csrf_token in the page"
-    return match.group(1)
-
-
-@dataclass
-class Person:
-    """Someone signed in through HTTP; `state` signs a browser context in as them."""
-
-    username: str
-    display_name: str
-    http: APIRequestContext
-
-    @property
-    def state(self) -> dict:
-        return self.http.storage_state()
-
-    def token(self) -> str:
-        return csrf_in(self.http.get("/chats").text())
-
-    def post(self, path: str, form: dict, token: str | None = None) -> Response:
-        """A form POST, not followed: the answer is the 303 itself."""
-        answer = self.http.post(
-            path, form={**form, "csrf_token": token or self.token()}, max_redirects=0
-        )
-        assert answer.status == 303, (path, answer.status, answer.text()[:500])
-        return answer
-
-    def create_chat(self, title: str, members: str = "") -> int:
-        answer = self.post("/chats", {"title": title, "members": members})
-        return int(re.search(r"/chats/(\d+)", answer.headers["location"]).group(1))
-
-    def say(self, chat_id: int, bodies: list[str]) -> None:
-        token = self.token()
-        for body in bodies:
-            form = {"body": body, "client_token": uuid.uuid4().hex}
-            self.post(f"/chats/{chat_id}/messages", form, token)
-
-
-def sign_up(playwright: Playwright, url: str, username: str, display_name: str) -> Person:
-    http = playwright.request.new_context(base_url=url)
-    token = csrf_in(http.get("/register").text())
-    form = {
-        "username": username,
-        "display_name": display_name,
-        "password": PASSWORD,
-        "csrf_token": token,
-    }
-    answer = http.post("/register", form=form, max_redirects=0)
-    assert answer.status == 303, answer.text()[:500]
-    return Person(username, display_name, http)
-
-
-@dataclass
-class World:
-    """What every page check looks at: alice owns a long chat with bob; bob started a
-    chat with messages alice has not read."""
-
-    url: str
-    alice: Person
-    bob: Person
-    chat: int  # alice's, MESSAGES messages, alternately hers and bob's
-    alice_seq: int  # one of alice's messages: the edit page
-    bob_seq: int  # one of bob's: alice may not edit it (403)
-
-
 @pytest.fixture(scope="module")
 def world(playwright, server_url) -> Iterator[World]:
-    alice = sign_up(playwright, server_url, unique("alice"), LONG_NAME)
-    bob = sign_up(playwright, server_url, unique("bob"), "Bob")
-    chat = alice.create_chat(LONG_TITLE, bob.username)
-    for seq in range(1, MESSAGES - 3, 2):
-        alice.say(chat, [f"Message {seq}: shall we meet at the watercooler at {seq % 12 + 1}?"])
-        bob.say(chat, [f"Message {seq + 1}: sounds good, see you there."])
-    alice.say(chat, [f"A long word: {LONG_WORD}", f"A long link: {LONG_URL}"])
-    bob.say(chat, [f"Bob answers with {LONG_WORD} and {LONG_URL}"])
-    lunch = bob.create_chat("Lunch plans", alice.username)
-    bob.say(lunch, ["Pizza or noodles?", "I am hungry already", "Decide soon please"])
-    alice.create_chat("Quiet room")  # no messages yet
-    yield World(server_url, alice, bob, chat, alice_seq=MESSAGES - 2, bob_seq=MESSAGES)
-    alice.http.dispose()
-    bob.http.dispose()
+    with made_world(playwright, server_url) as made:
+        yield made
 
 
 # -- looks: colour scheme and width, one browser context per look and person -----------------
@@ -218,96 +139,6 @@ def contexts(browser, world) -> Iterator[Callable[..., BrowserContext]]:
 
 
 # -- the pages ---------------------------------------------------------------------------------
-
-
-def visit(page: Page, path: str, status: int = 200) -> None:
-    response = page.goto(path)
-    assert response is not None and response.status == status, (path, response and response.status)
-    wait_until_live(page)
-
-
-def wait_until_live(page: Page) -> None:
-    """With JavaScript on, the chat and the chat list say in words that they are live."""
-    if page.evaluate("typeof window.htmx") != "object":
-        return
-    if page.locator("#connection-state").count():
-        expect(page.locator("#connection-state")).to_have_text(re.compile("^Live: "))
-    if page.locator("#messages").count():
-        # The reader's own presence has come (on a phone the member list is not shown
-        # beside the chat: it is one tap away, on the members page).
-        page.locator(".presence[data-online='1']").first.wait_for(state="attached")
-
-
-def submit_and_expect(page: Page, button: str, status: int) -> None:
-    page.locator("form.stack").first.evaluate("form => { form.noValidate = true }")
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name=button, exact=True).click()
-    assert navigation.value is not None and navigation.value.status == status
-
-
-def register_with_errors(page: Page, world: World) -> None:
-    visit(page, "/register")
-    page.get_by_label("Username", exact=True).fill("x!")
-    page.get_by_label("Display name (optional)", exact=True).fill(LONG_NAME)
-    page.get_by_label("Password", exact=True).fill("short")
-    submit_and_expect(page, "Create account", 422)
-    expect(page.locator(".field-invalid")).to_have_count(2)
-    expect(page).to_have_title(re.compile(r"^Error: "))
-
-
-def login_failed(page: Page, world: World) -> None:
-    visit(page, "/login")
-    page.get_by_label("Username", exact=True).fill(unique("nobody"))
-    page.get_by_label("Password", exact=True).fill("not the password")
-    submit_and_expect(page, "Log in", 401)
-    expect(page.get_by_role("alert")).to_be_visible()
-    expect(page).to_have_title(re.compile(r"^Error: "))
-
-
-def chat_list(page: Page, world: World) -> None:
-    visit(page, "/chats")
-    expect(page.locator(".unread").first).to_be_visible()
-
-
-def chat(page: Page, world: World) -> None:
-    visit(page, f"/chats/{world.chat}")
-    expect(page.locator("#messages > li")).to_have_count(50)
-    expect(page.get_by_role("link", name="Earlier messages")).to_be_attached()
-
-
-def members(page: Page, world: World) -> None:
-    visit(page, f"/chats/{world.chat}/members")
-    for button in ("Add", "Rename chat", "Delete this chat for everyone"):
-        expect(page.get_by_role("button", name=button, exact=True)).to_be_visible()
-
-
-def password_refused(page: Page, world: World) -> None:
-    """A wrong current password: the form comes back (422) with the error by its field.
-    Only refusals here: a real change would end the other contexts' shared session."""
-    visit(page, "/account/password")
-    page.get_by_label("Current password", exact=True).fill("not the password")
-    page.get_by_label("New password", exact=True).fill("short")
-    submit_and_expect(page, "Change password", 422)
-    expect(page.locator(".field-invalid")).to_have_count(2)
-    expect(page).to_have_title(re.compile(r"^Error: "))
-
-
-PAGES: dict[str, tuple[bool, Callable[[Page, World], None]]] = {
-    # name: (signed in, how to get there)
-    "register": (False, lambda page, world: visit(page, "/register")),
-    "register-422": (False, register_with_errors),
-    "login": (False, lambda page, world: visit(page, "/login")),
-    "login-401": (False, login_failed),
-    "chat-list": (True, chat_list),
-    "chat": (True, chat),
-    "members": (True, members),
-    "password": (True, lambda page, world: visit(page, "/account/password")),
-    "password-422": (True, password_refused),
-    "edit": (True, lambda page, w: visit(page, f"/chats/{w.chat}/messages/{w.alice_seq}/edit")),
-    "older": (True, lambda page, w: visit(page, f"/chats/{w.chat}/messages?before=60")),
-    "404": (True, lambda page, w: visit(page, "/chats/999999", 404)),
-    "403": (True, lambda page, w: visit(page, f"/chats/{w.chat}/messages/{w.bob_seq}/edit", 403)),
-}
 
 
 def open_page(contexts, world: World, look: Look, name: str) -> Page:

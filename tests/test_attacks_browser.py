@@ -586,7 +586,7 @@ def test_csp_blocks_injected_markup_and_the_recorder_sees_it(new_context, server
     watch = Watch()
     page = open_page(new_context, watch, server.url, "victim")
     register(page, unique("victim"), "Victim")
-    expect(page.locator("body")).to_have_attribute("hx-ext", "ws")  # htmx's page
+    expect(page.locator("body")).to_have_attribute("data-hx-ext", "ws")  # htmx's page
     page.wait_for_function("() => typeof window.htmx === 'object'")
     asked_before = len(attacker.requests)
 

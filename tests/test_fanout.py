@@ -53,7 +53,7 @@ class Listener:
 
 
 def frame(n: int) -> str:
-    return f'<p id="n{n}" hx-swap-oob="true">frame {n}</p>'
+    return f'<p id="n{n}" data-hx-swap-oob="true">frame {n}</p>'
 
 
 def new_connection(broker: LocalBroker | None = None, queue_size: int = 100) -> Connection:
@@ -153,7 +153,7 @@ async def test_subscribers_may_come_and_go_while_a_publish_is_under_way():
 
 
 async def test_an_envelope_is_opened_once_and_every_connection_queues_the_same_str():
-    news = '<p id="news" hx-swap-oob="true">The town hall starts at ten.</p>'
+    news = '<p id="news" data-hx-swap-oob="true">The town hall starts at ten.</p>'
     data = seal(news)
     control, opened = open_envelope(data)
     assert (control, opened) == ({}, news)
@@ -169,7 +169,7 @@ async def test_an_envelope_is_opened_once_and_every_connection_queues_the_same_s
     await broker.publish(chat_topic(3), data)
     assert all(connection.queue.get_nowait() is opened for connection in connections)
 
-    other = '<p id="other" hx-swap-oob="true">Bring coffee.</p>'
+    other = '<p id="other" data-hx-swap-oob="true">Bring coffee.</p>'
     assert open_envelope(seal(other)) == ({}, other)
     assert open_envelope(data)[1] == news, "a cached envelope keeps its own frame"
 
@@ -253,7 +253,7 @@ def test_a_closing_connection_ignores_everything_delivered_even_a_join():
     broker = LocalBroker()
     connection = new_connection(broker)
     connection.closing.set()
-    connection.deliver(seal('<p id="x" hx-swap-oob="true">x</p>', join=7))
+    connection.deliver(seal('<p id="x" data-hx-swap-oob="true">x</p>', join=7))
     assert broker.subscriber_count(chat_topic(7)) == 0
     assert connection.queue.empty()
 
@@ -267,7 +267,7 @@ async def test_a_publish_paused_when_a_socket_closed_cannot_subscribe_it_again(a
         (connection,) = live_state.connections
     plans = await create_chat(bob, "Plans", "alice")
     queued = connection.queue.qsize()
-    item = f'<li id="chat-{plans}" hx-swap-oob="true">Plans</li>'
+    item = f'<li id="chat-{plans}" data-hx-swap-oob="true">Plans</li>'
     connection.deliver(seal(item, join=plans))  # what the paused publish still does
     assert live_state.broker.subscriber_count(chat_topic(plans)) == 0
     assert connection.queue.qsize() == queued

@@ -44,7 +44,7 @@ async def test_a_socket_on_a_real_server_receives_a_posted_message(server):
             assert response.status_code == 303
             frame = await receive_until(ws, f'id="msg-{chat_id}-1"')
             elapsed = time.monotonic() - started
-            assert "over the wire" in frame and 'hx-swap-oob="true"' in frame
+            assert "over the wire" in frame and 'data-hx-swap-oob="true"' in frame
             print(f"\npost-to-delivery through hypercorn: {elapsed * 1000:.1f} ms")
     finally:
         await alice.close()

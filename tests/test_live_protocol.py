@@ -362,7 +362,7 @@ async def test_a_new_chat_appears_on_its_members_open_pages_and_its_messages_fol
     async with live(bob.client) as bob_ws, live(carol.client) as carol_ws:
         plans = await create_chat(alice, "Plans", "bob")
         item = (await bob_ws.until(f"li#chat-{plans}")).top(f"li#chat-{plans}")
-        assert item.attributes["hx-swap-oob"] == "true"
+        assert item.attributes["data-hx-swap-oob"] == "true"
         assert item.css_first(f"#chat-name-{plans}").text() == "Plans"
         await send(alice, plans, "welcome")
         message = (await bob_ws.until(f"#msg-{plans}-1")).top(f"#msg-{plans}-1")
@@ -419,14 +419,14 @@ async def test_a_removed_member_is_told_and_receives_nothing_more_from_the_chat(
         assert response.status_code == 303
         frame = await bob_ws.until(f"p#chat-status-{watercooler}")
         status = frame.top(f"p#chat-status-{watercooler}")
-        assert status.attributes["hx-swap-oob"] == "innerHTML"
+        assert status.attributes["data-hx-swap-oob"] == "innerHTML"
         assert status.text() == "You were removed from this chat."
-        assert frame.top(f"li#chat-{watercooler}").attributes["hx-swap-oob"] == "delete"
+        assert frame.top(f"li#chat-{watercooler}").attributes["data-hx-swap-oob"] == "delete"
 
         gone = (await alice_ws.until(f"#member-{watercooler}-{bob_id}")).top(
             f"#member-{watercooler}-{bob_id}"
         )
-        assert gone.attributes["hx-swap-oob"] == "delete"
+        assert gone.attributes["data-hx-swap-oob"] == "delete"
 
         await send(alice, watercooler, "after bob left")
         await alice_ws.until(f"#msg-{watercooler}-1")
@@ -461,7 +461,7 @@ async def test_someone_who_leaves_is_told_and_receives_nothing_more_from_the_cha
         assert response.status_code == 303
         frame = await bob_ws.until(f"#chat-status-{watercooler}")
         assert frame.top(f"#chat-status-{watercooler}").text() == "You left this chat."
-        assert frame.top(f"li#chat-{watercooler}").attributes["hx-swap-oob"] == "delete"
+        assert frame.top(f"li#chat-{watercooler}").attributes["data-hx-swap-oob"] == "delete"
         await alice_ws.until(f"#member-{watercooler}-{bob_id}")
 
         await send(alice, watercooler, "bob has gone")
@@ -476,7 +476,8 @@ async def test_when_the_owner_leaves_the_others_see_who_owns_the_chat_now(
     async with live(bob.client) as bob_ws:
         assert (await alice.post(f"/chats/{watercooler}/leave")).status_code == 303
         frame = await bob_ws.until(f"#member-{watercooler}-{alice_id}")
-        assert frame.top(f"#member-{watercooler}-{alice_id}").attributes["hx-swap-oob"] == "delete"
+        left = frame.top(f"#member-{watercooler}-{alice_id}")
+        assert left.attributes["data-hx-swap-oob"] == "delete"
         new_owner = frame.top(f"li#member-{watercooler}-{bob_id}")
         assert new_owner is not None
         assert new_owner.css_first(".badge").text() == "owner"
@@ -490,9 +491,9 @@ async def test_a_deleted_chat_is_announced_to_every_member_and_unsubscribed(
         for socket in (alice_ws, bob_ws):
             frame = await socket.until(f"#chat-status-{watercooler}")
             status = frame.top(f"#chat-status-{watercooler}")
-            assert status.attributes["hx-swap-oob"] == "innerHTML"
+            assert status.attributes["data-hx-swap-oob"] == "innerHTML"
             assert status.text() == "This chat was deleted by its owner."
-            assert frame.top(f"li#chat-{watercooler}").attributes["hx-swap-oob"] == "delete"
+            assert frame.top(f"li#chat-{watercooler}").attributes["data-hx-swap-oob"] == "delete"
         assert broker.subscriber_count(chat_topic(watercooler)) == 0
 
 
@@ -541,7 +542,7 @@ async def test_marking_a_chat_read_updates_the_readers_own_tabs_only(
 
 
 def frame_bytes(n: int) -> bytes:
-    return seal(f'<p id="n{n}" hx-swap-oob="true">{n}</p>')
+    return seal(f'<p id="n{n}" data-hx-swap-oob="true">{n}</p>')
 
 
 async def test_delivering_beyond_a_full_queue_marks_the_connection_and_never_blocks_or_raises():

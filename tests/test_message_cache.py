@@ -73,26 +73,26 @@ def test_the_cache_keeps_the_most_recently_used_versions():
 async def test_catch_up_fragments_keep_hx_swap_oob_after_the_page_cached_its_messages(
     alice, watercooler
 ):
-    """The page renders messages without hx-swap-oob, a catch-up fragment with it (htmx
+    """The page renders messages without data-hx-swap-oob, a catch-up fragment with it (htmx
     swaps each by id): one must not be served the other's cached HTML."""
     for n in range(3):
         await send(alice, watercooler, f"message {n}")
     page = html(await (await alice.get(f"/chats/{watercooler}")).get_data(as_text=True))
-    assert [li.attributes.get("hx-swap-oob") for li in page.css("li.message")] == [None] * 3
+    assert [li.attributes.get("data-hx-swap-oob") for li in page.css("li.message")] == [None] * 3
     fragment = await alice.get(
         f"/chats/{watercooler}/messages?since=0", headers={"HX-Request": "true"}
     )
     items = html(await fragment.get_data(as_text=True)).css("li.message")
-    assert [li.attributes.get("hx-swap-oob") for li in items] == ["true"] * 3
+    assert [li.attributes.get("data-hx-swap-oob") for li in items] == ["true"] * 3
     again = html(await (await alice.get(f"/chats/{watercooler}")).get_data(as_text=True))
-    assert [li.attributes.get("hx-swap-oob") for li in again.css("li.message")] == [None] * 3
+    assert [li.attributes.get("data-hx-swap-oob") for li in again.css("li.message")] == [None] * 3
 
 
 async def test_a_live_frame_renders_its_message_through_the_cache_and_catch_up_reuses_it(
     app, alice, watercooler
 ):
     """The broadcast of a new message and a catch-up fragment show the same version with
-    hx-swap-oob: one rendering serves both."""
+    data-hx-swap-oob: one rendering serves both."""
     with PartialRenders(app) as renders:
         await send(alice, watercooler, "live and caught up")
         assert renders.count == 1, "the frame rendered the message once"

@@ -70,14 +70,14 @@ def raw_item(body: str, chat_id: int, seq: int) -> str:
 
 async def fragment(person, path: str) -> tuple[str, object]:
     """An htmx request: the raw text and its parsed elements, checked to be messages
-    (<li>) or elements that name their own target (hx-swap-oob)."""
+    (<li>) or elements that name their own target (data-hx-swap-oob)."""
     response = await person.get(path, headers=HTMX)
     assert response.status_code == 200
     text = (await response.get_data()).decode()
     assert "<html" not in text.lower() and "<!doctype" not in text.lower()
     page = html(text)
     for node in page.body.iter():
-        assert node.tag == "li" or "hx-swap-oob" in node.attributes, node.html
+        assert node.tag == "li" or "data-hx-swap-oob" in node.attributes, node.html
     return text, page
 
 
@@ -348,12 +348,12 @@ async def test_older_messages_are_a_fragment_for_htmx(alice, watercooler):
     assert seqs(page) == list(range(1, 11))
     # Nothing older: the link to earlier messages replaces itself with nothing.
     older = page.css_first(f"p#older-{watercooler}")
-    assert older.attributes["hx-swap-oob"] == "true" and older.css_first("a") is None
+    assert older.attributes["data-hx-swap-oob"] == "true" and older.css_first("a") is None
     _text, page = await fragment(alice, f"/chats/{watercooler}/messages?before=61")
     assert seqs(page) == list(range(11, 61))
     link = page.css_first(f"p#older-{watercooler} a")
-    assert link.attributes["hx-get"] == f"/chats/{watercooler}/messages?before=11"
-    assert all("hx-swap-oob" not in li.attributes for li in page.css("li.message"))
+    assert link.attributes["data-hx-get"] == f"/chats/{watercooler}/messages?before=11"
+    assert all("data-hx-swap-oob" not in li.attributes for li in page.css("li.message"))
 
 
 async def test_newer_messages_come_as_they_are_now_with_tombstones(alice, bob, db, watercooler):
@@ -408,7 +408,7 @@ async def test_catch_up_carries_the_chats_current_title(alice, bob, watercooler)
     _text, page = await fragment(bob, f"/chats/{watercooler}/messages?since=0")
     heading = page.css_first(f"h1#chat-title-{watercooler}")
     assert heading.text() == "Kitchen"
-    assert heading.attributes["hx-swap-oob"] == "true"
+    assert heading.attributes["data-hx-swap-oob"] == "true"
     assert page.css_first(f"#chat-name-{watercooler}").text() == "Kitchen"
 
 
@@ -505,8 +505,8 @@ async def test_the_message_partial_is_the_same_for_every_reader(alice, bob, wate
         page = (await (await person.get(f"/chats/{watercooler}")).get_data()).decode()
         text, _ = await fragment(person, f"/chats/{watercooler}/messages?since=0")
         # Catch-up is an upsert like a live frame: the same element, naming its target.
-        assert 'hx-swap-oob="true"' in text
-        renderings += [page, text.replace(' hx-swap-oob="true"', "")]
+        assert 'data-hx-swap-oob="true"' in text
+        renderings += [page, text.replace(' data-hx-swap-oob="true"', "")]
     for seq in (1, 2, 3):
         items = {raw_item(rendering, watercooler, seq) for rendering in renderings}
         assert len(items) == 1, items

@@ -175,10 +175,10 @@ async def test_a_publish_with_nobody_listening_is_not_a_fanout(metered):
     client = metered.test_client()
     broker = LocalBroker()
     before = sample(await scrape(client), "vibechat_fanout_seconds_count")
-    await broker.publish("chat:1", seal("<p id='x' hx-swap-oob='true'>x</p>"))
+    await broker.publish("chat:1", seal("<p id='x' data-hx-swap-oob='true'>x</p>"))
     assert sample(await scrape(client), "vibechat_fanout_seconds_count") == before
     broker.subscribe("chat:1", lambda data: None)
-    await broker.publish("chat:1", seal("<p id='x' hx-swap-oob='true'>x</p>"))
+    await broker.publish("chat:1", seal("<p id='x' data-hx-swap-oob='true'>x</p>"))
     assert sample(await scrape(client), "vibechat_fanout_seconds_count") == before + 1
 
 

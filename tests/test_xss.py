@@ -490,7 +490,7 @@ async def test_payloads_in_bodies_edits_and_display_names_render_as_text_everywh
     # -- what bob's socket received ------------------------------------------------------
     everything = html("".join(frames))
     assert not hostile_markup(everything), f"bob's socket received: {hostile_markup(everything)}"
-    assert {name for _, name in active_attributes(everything)} == {"hx-swap-oob"}
+    assert {name for _, name in active_attributes(everything)} == {"data-hx-swap-oob"}
     for seq in bad.history:
         ours = received.with_top(f"msg-{bad.chat}-{seq}")
         theirs = received.with_top(f"msg-{good.chat}-{seq}")
@@ -655,7 +655,7 @@ async def test_payload_chat_titles_render_as_text_everywhere(app, alice, bob, re
 
     everything = html("".join(frames))
     assert not hostile_markup(everything), f"bob's socket received: {hostile_markup(everything)}"
-    assert {name for _, name in active_attributes(everything)} == {"hx-swap-oob"}
+    assert {name for _, name in active_attributes(everything)} == {"data-hx-swap-oob"}
     [twin_created] = received.with_top(f"chat-{twin}")
     [twin_renamed] = received.with_top(f"chat-title-{twin}")
     for chat, title, new_title, p in zip(chats, titles, renamed, TITLE_PAYLOADS, strict=True):

@@ -62,7 +62,7 @@ AUDIT_JS = """(allowedHtmx) => {
     for (const attr of el.attributes) {
       const name = attr.name.toLowerCase()
       if (name.startsWith('on')) found.push('an event handler: ' + describe(el))
-      if (/^(hx-|data-hx-|ws-|data-ws-)/.test(name) && name !== 'hx-swap-oob' &&
+      if (/^(hx-|data-hx-|ws-|data-ws-)/.test(name) && name !== 'data-hx-swap-oob' &&
           !allowedHtmx.includes(el.localName + ' ' + name)) {
         found.push('an htmx attribute: ' + describe(el))
       }

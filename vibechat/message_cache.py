@@ -4,10 +4,10 @@ The message partial (templates/messages/_message.html) never depends on who read
 it, so the HTML of one version of a message is the same on every chat page, older
 page, catch-up and live frame that shows it. Rendering 50 of them was most of a chat
 page's cost (docs/performance.md). A version is (message id, rev, author's display
-name, with or without hx-swap-oob): an edit or a deletion takes a new rev, and the
+name, with or without data-hx-swap-oob): an edit or a deletion takes a new rev, and the
 author's name is the one thing the partial shows that is not the message's own (its
 id, dom_id("msg", chat, seq), is fixed for the message). A live frame and a catch-up
-fragment both carry hx-swap-oob, so the broadcast of a change renders the version
+fragment both carry data-hx-swap-oob, so the broadcast of a change renders the version
 that every catch-up after it reuses; the chat list's preview beside it in a frame
 (templates/live/message.html) is not cached: it is rendered once per frame anyway.
 
@@ -55,7 +55,7 @@ def version(message: Message, oob: bool) -> tuple:
 
 async def rendered_message(message: Message, oob: bool = False) -> Markup:
     """The partial's HTML for this version of the message (a Jinja global); oob: with
-    hx-swap-oob, as catch-up fragments carry it so that htmx swaps each by id."""
+    data-hx-swap-oob, as catch-up fragments carry it so that htmx swaps each by id."""
     cache: RenderedMessages = current_app.extensions["rendered_messages"]
     key = version(message, oob)
     html = cache.get(key)

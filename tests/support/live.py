@@ -42,13 +42,15 @@ class RecordingBroker(LocalBroker):
 
 
 def top_level(raw: str) -> list[LexborNode]:
-    """A frame's top-level elements, each checked to carry an explicit hx-swap-oob."""
+    """A frame's top-level elements, each checked to carry an explicit data-hx-swap-oob."""
     elements = []
     for node in LexborHTMLParser(raw).body.iter(include_text=True):
         if node.tag == "-text":
             assert not node.text().strip(), f"bare text at the top of a frame: {raw!r}"
             continue
-        assert node.attributes.get("hx-swap-oob"), f"<{node.tag} id={node.id}> lacks hx-swap-oob"
+        assert node.attributes.get("data-hx-swap-oob"), (
+            f"<{node.tag} id={node.id}> lacks data-hx-swap-oob"
+        )
         elements.append(node)
     assert elements, f"an empty frame: {raw!r}"
     return elements

@@ -1,5 +1,5 @@
 """Server-to-browser frames: HTML whose every top-level element has an explicit
-hx-swap-oob, rendered once per event from templates (the same partials the pages use,
+data-hx-swap-oob, rendered once per event from templates (the same partials the pages use,
 and templates/live/ for what only a frame says). No HTML is written here. On its way
 through the broker a frame travels in an envelope (vibechat.live.envelope).
 """

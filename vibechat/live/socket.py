@@ -139,7 +139,7 @@ class Connection:
         while True:
             frames = [await self.queue.get()]
             # What queued up meanwhile goes out as one message: every top-level element
-            # of a frame carries its own hx-swap-oob, so frames joined are a frame, and
+            # of a frame carries its own data-hx-swap-oob, so frames joined are a frame, and
             # a busy socket pays the per-message cost (a send, a compression) once.
             while not self.queue.empty() and len(frames) < MAX_JOINED_FRAMES:
                 frames.append(self.queue.get_nowait())
