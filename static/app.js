@@ -79,6 +79,7 @@ const state = document.querySelector('.connection-state')
 const newer = document.querySelector('.newer')
 function say (text, isLive) {
   if (state) {
+    if (everOpen) state.removeAttribute('aria-live') // announce changes, not the start
     state.hidden = false
     state.textContent = text
     state.dataset.live = isLive

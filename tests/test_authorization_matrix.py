@@ -155,10 +155,12 @@ EXPECTED: dict[tuple[str, str], Route] = {
     ("POST", f"{CHAT}/members/<username>/remove"): route(
         TO_LOGIN, owner=(303, "/chats/{chat}/members"), **OWNER_ONLY
     ),
+    ("GET", f"{CHAT}/leave"): route(LOGIN_NEXT, 200, **IN_CHAT),
     ("POST", f"{CHAT}/leave"): route(TO_LOGIN, (303, "/chats"), **IN_CHAT),
     ("POST", f"{CHAT}/rename"): route(
         TO_LOGIN, owner=(303, "/chats/{chat}/members"), form={"title": "Renamed"}, **OWNER_ONLY
     ),
+    ("GET", f"{CHAT}/delete"): route(LOGIN_NEXT, owner=200, **OWNER_ONLY),
     ("POST", f"{CHAT}/delete"): route(TO_LOGIN, owner=(303, "/chats"), **OWNER_ONLY),
     # messages
     ("GET", f"{CHAT}/messages"): route(LOGIN_NEXT, 200, query={"after": "0"}, **IN_CHAT),
@@ -175,6 +177,7 @@ EXPECTED: dict[tuple[str, str], Route] = {
         form={"body": "Edited in a cell"},
         **AUTHOR_ONLY,
     ),
+    ("GET", f"{MESSAGE}/delete"): route(LOGIN_NEXT, author=200, **AUTHOR_ONLY),
     ("POST", f"{MESSAGE}/delete"): route(
         TO_LOGIN, author=(303, "/chats/{chat}#msg-{chat}-{seq}"), **AUTHOR_ONLY
     ),

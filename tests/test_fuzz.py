@@ -68,6 +68,7 @@ FUZZ = settings(
 
 CONTROL = [chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))]
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u200e", "\u202e", "\u2066", "\u2060", "\ufeff"]
+INVISIBLE += ["\u00ad", "\u061c", "\u202a", "\u2069", "\ufff9", "\U000e0067", "\u3164", "\ufe0f"]
 SPACES = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x85", "\xa0", "\u1680", "\u2003"]
 SPACES += ["\u2028", "\u2029", "\u202f", "\u3000"]
 ODD = ["\u0301", "\ufdfd", "\U0001f469\u200d\U0001f469\u200d\U0001f467", "\U0010fffd"]
@@ -259,18 +260,28 @@ async def everything(db) -> dict[str, list[tuple]]:
     return rows
 
 
+# Issue 15 changed the rule on purpose: format characters (Cf) that languages need are
+# kept; only those that reorder or hide text are refused (vibechat/forms.py says why).
+REFUSED = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFFF9, 0xFFFA, 0xFFFB)}
+FILLERS = set("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u3164\uffa0")
+FILLERS |= {chr(c) for c in (*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0))}
+
+
 def visible(text: str, limit: int, *, multiline: bool = False) -> bool:
-    """1..limit characters, something visible, no control or format characters but the
-    zero-width joiner (and newlines and tabs in a message); trimmed; single-spaced
-    when it is a one-line field."""
-    allowed = {"\u200d", "\n", "\t"} if multiline else {"\u200d"}
+    """1..limit characters, something visible (not only spaces, format characters and
+    fillers), no control characters (but newlines and tabs in a message) and none of the
+    format characters that reorder or hide text; trimmed, no byte order mark in front;
+    single-spaced when it is a one-line field."""
+    allowed = {"\n", "\t"} if multiline else set()
     return (
         0 < len(text) <= limit
         and text == text.strip()
+        and not text.startswith("\ufeff")
         and (multiline or text == " ".join(text.split()))
         and "\r" not in text
-        and not all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
-        and not any(unicodedata.category(c) in {"Cc", "Cf"} and c not in allowed for c in text)
+        and not all(c.isspace() or c in FILLERS or unicodedata.category(c) == "Cf" for c in text)
+        and not any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
+        and not REFUSED.intersection(text)
     )
 
 

@@ -105,7 +105,9 @@ async def test_posting_a_message_stores_it_and_goes_to_it(alice, bob, db, waterc
     page = await bob.page(f"/chats/{watercooler}")
     shown = item(page, watercooler, 1)
     assert shown.css_first(".message-author").text() == "Alice Liddell"
-    assert shown.css_first(".message-body").text() == "Hello,\n  world!"
+    # Each line escaped on its own, joined by <br> (SPEC §5: text browsers ignore CSS).
+    body = shown.css_first(".message-body")
+    assert body.html == '<p class="message-body" dir="auto">Hello,<br>  world!</p>'
     assert shown.css_first(".message-edited") is None
 
 
@@ -213,7 +215,8 @@ async def test_the_edit_form_shows_the_current_text(alice, watercooler):
     form = page.css_first(f'form[action="/chats/{watercooler}/messages/1/edit"]')
     assert form.css_first("textarea#body").text() == "typo hre"
     assert form.css_first('input[name="csrf_token"]').attributes["value"] == alice.token
-    assert page.css_first(f'form[action="/chats/{watercooler}/messages/1/delete"]') is not None
+    # Deleting asks first, on a page of its own (issue 15): a link, not a button by Save.
+    assert page.css_first(f'a[href="/chats/{watercooler}/messages/1/delete"]') is not None
 
 
 async def test_the_author_edits_a_message(alice, bob, db, watercooler):
@@ -331,7 +334,7 @@ async def test_older_messages_are_a_page_without_javascript(alice, watercooler):
     assert seqs(page) == list(range(1, 11))
     assert item(page, watercooler, 1).css_first(".message-body").text() == "message 1"
     assert page.css('a[href*="before="]') == []
-    assert page.css_first(f'a[href="/chats/{watercooler}"]') is not None
+    assert page.css_first(f'a[href="/chats/{watercooler}#newest"]') is not None
 
     page = await alice.page(f"/chats/{watercooler}/messages?before=61")
     assert seqs(page) == list(range(11, 61))
@@ -500,6 +503,10 @@ async def test_the_message_partial_is_the_same_for_every_reader(alice, bob, wate
     await alice.post(f"/chats/{watercooler}/messages/1/edit", {"body": "alice's, edited"})
     await alice.post(f"/chats/{watercooler}/messages/3/delete")
 
+    # A page may add what is true only for its reader (SPEC §5): the edit link under
+    # their own messages and no other. Without it, every rendering is the same.
+    actions = r'\n<p class="message-actions">.*?</p>'
+    mine = {"alice": {1}, "bob": {2}}  # 3 is deleted: no link for anyone
     renderings = []
     for person in (alice, bob):
         page = (await (await person.get(f"/chats/{watercooler}")).get_data()).decode()
@@ -507,8 +514,13 @@ async def test_the_message_partial_is_the_same_for_every_reader(alice, bob, wate
         # Catch-up is an upsert like a live frame: the same element, naming its target.
         assert 'data-hx-swap-oob="true"' in text
         renderings += [page, text.replace(' data-hx-swap-oob="true"', "")]
+        for seq in (1, 2, 3):
+            shown = raw_item(page, watercooler, seq)
+            assert ('class="message-actions"' in shown) == (seq in mine[person.username])
     for seq in (1, 2, 3):
-        items = {raw_item(rendering, watercooler, seq) for rendering in renderings}
+        items = {
+            re.sub(actions, "", raw_item(rendering, watercooler, seq)) for rendering in renderings
+        }
         assert len(items) == 1, items
 
 
@@ -635,7 +647,7 @@ async def test_a_long_run_of_new_messages_links_to_the_rest(alice, watercooler, 
         await send(alice, watercooler, f"m{n}")
     page = await alice.page(f"/chats/{watercooler}/messages?after=0")
     assert [int(li.attributes["data-seq"]) for li in page.css("li.message")] == [1, 2, 3]
-    more = page.css_first(f'a[href="/chats/{watercooler}/messages?after=3"]')
+    more = page.css_first(f'a[href="/chats/{watercooler}/messages?after=3#newest"]')
     assert more is not None and more.text() == "More new messages"
     rest = await alice.page(f"/chats/{watercooler}/messages?after=3")
     assert [int(li.attributes["data-seq"]) for li in rest.css("li.message")] == [4, 5]

@@ -211,6 +211,8 @@ async def test_posting_too_fast_is_refused_with_the_text_kept(alice, bob, db):
     page = html(await refused.get_data())
     assert page.css_first("#body").text() == "one too many"
     assert "Too many tries" in page.css_first("#body-error").text()
+    # Sent back focused, so the error is in view and read out with the field (issue 15).
+    assert "autofocus" in page.css_first("#body").attributes
     assert await snapshot(db) == before
     # htmx posts get the same refusal, which app.js answers by waiting Retry-After.
     htmx = await alice.post(

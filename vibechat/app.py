@@ -9,7 +9,7 @@ from vibechat.config import Settings, check_workers, database_url, load_settings
 from vibechat.db import Database
 from vibechat.errors import register_error_handlers
 from vibechat.headers import add_security_headers
-from vibechat.http1 import refuse_ambiguous_length
+from vibechat.http1 import forgive_empty_lines, refuse_ambiguous_length
 from vibechat.live.broker import Broker
 from vibechat.live.envelope import SESSION_CHECK
 from vibechat.live.setup import init_live
@@ -94,6 +94,7 @@ def create_app(
         # middleware): rate limits count people, not the proxy; HTTPS is known.
         app.asgi_app = behind_proxies(app.asgi_app, settings.proxy_hops)
     app.asgi_app = refuse_ambiguous_length(app.asgi_app)  # outermost: before anything reads
+    forgive_empty_lines()  # hypercorn's HTTP/1 parser in this worker: w3m's stray CRLF
     return app
 
 

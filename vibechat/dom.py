@@ -32,6 +32,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "connection-state": (),
     "outbox": (),
     "composer": (),
+    "newest": (),  # after the composer: links to a chat land here (#newest)
 }
 
 

@@ -47,13 +47,64 @@ def require(form: Mapping[str, str], *names: str) -> dict[str, str]:
     return {name: form[name] for name in names}
 
 
+# Format characters (Unicode Cf) are how scripts write: ZWNJ (U+200C) in Persian and
+# Kurdish words, ZWJ in emoji, LRM/RLM/ALM (U+200E/F, U+061C) in Hebrew and Arabic, TAG
+# characters in subdivision flags, the soft hyphen, Arabic number signs, Egyptian
+# hieroglyph controls. Refused are only those that make text read differently from what
+# was written: the bidi embeddings, overrides and isolates, which reorder what is shown
+# around them (a name spoofed to read as another, a file name whose extension reads
+# backwards: "Trojan Source", CVE-2021-42574); and the interlinear annotation controls,
+# which Unicode keeps for use inside one program: one screen shows the annotated text,
+# another hides it.
+REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+ANNOTATION = frozenset("\ufff9\ufffa\ufffb")
+# Not Cf, but showing nothing all the same (default-ignorable): Hangul fillers, Khmer
+# inherent vowels, Mongolian and other variation selectors, the combining grapheme
+# joiner. Text of only these (and spaces and Cf) counts as empty.
+SHOWS_NOTHING = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u3164\uffa0"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
+# A byte order mark pasted at the start (copied from a file) is dropped; one inside the
+# text is a zero-width no-break space and stays.
+LEADING_SPACE_OR_BOM = re.compile(r"^[\s\ufeff]+")
+
+
 def _is_blank(text: str) -> bool:
-    """Nothing visible: only spaces and invisible format characters (such as U+200D)."""
-    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+    """Nothing visible: only spaces, format characters (such as U+200D) and fillers."""
+    return all(c.isspace() or c in SHOWS_NOTHING or unicodedata.category(c) == "Cf" for c in text)
 
 
-def _has_control_characters(text: str, allowed: str = "") -> bool:
-    return any(unicodedata.category(c) in {"Cc", "Cf"} and c not in allowed for c in text)
+def _named(character: str) -> str:
+    code = f"U+{ord(character):04X}"
+    name = unicodedata.name(character, "")
+    return f"{code} {name}" if name else code
+
+
+def _check_characters(text: str, subject: str, allowed: str = "") -> None:
+    """Invalid, naming the first character that may not be in text, and why."""
+    for c in text:
+        if c in REORDERING:
+            raise Invalid(
+                f"{subject} contains {_named(c)}, which reorders the text shown around it,"
+                " so it could read differently from what was written. Please remove it."
+            )
+        if c in ANNOTATION:
+            raise Invalid(
+                f"{subject} contains {_named(c)}, which some screens show and others hide."
+                " Please remove it."
+            )
+        if unicodedata.category(c) == "Cc" and c not in allowed:
+            raise Invalid(
+                f"{subject} contains a control character ({_named(c)}) that cannot be shown."
+                " Use visible characters only."
+            )
+
+
+def _one_line(value: str) -> str:
+    """Single-spaced and trimmed, without a pasted byte order mark in front."""
+    return " ".join(LEADING_SPACE_OR_BOM.sub("", value).split())
 
 
 def username(value: str) -> str:
@@ -64,13 +115,12 @@ def username(value: str) -> str:
 
 
 def display_name(value: str, fallback: str) -> str:
-    value = " ".join(value.split())
+    value = _one_line(value)
     if _is_blank(value):
         return fallback
     if len(value) > DISPLAY_NAME_MAX:
         raise Invalid(f"Use at most {DISPLAY_NAME_MAX} characters.")
-    if _has_control_characters(value, allowed="\u200d"):
-        raise Invalid("Use visible characters only.")
+    _check_characters(value, "The name")
     return value
 
 
@@ -112,27 +162,26 @@ def new_account(
 
 
 def title(value: str) -> str:
-    value = " ".join(value.split())
+    value = _one_line(value)
     if _is_blank(value):
         raise Invalid("Give the chat a title.")
     if len(value) > TITLE_MAX:
         raise Invalid(f"Use at most {TITLE_MAX} characters.")
-    if _has_control_characters(value, allowed="\u200d"):
-        raise Invalid("Use visible characters only.")
+    _check_characters(value, "The title")
     return value
 
 
 def body(value: str) -> str:
     # Normalise line endings, trim the ends; keep the writer's inner spacing.
-    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = LEADING_SPACE_OR_BOM.sub("", value).rstrip()
     if _is_blank(value):
         raise Invalid("Write a message first.")
     if len(value) > BODY_MAX:
         raise Invalid(
             f"A message can be at most {BODY_MAX} characters (this one has {len(value)})."
         )
-    if _has_control_characters(value, allowed="\n\t\u200d"):
-        raise Invalid("The message contains characters that cannot be shown.")
+    _check_characters(value, "The message", allowed="\n\t")
     return value
 
 

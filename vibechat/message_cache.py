@@ -4,9 +4,10 @@ The message partial (templates/messages/_message.html) never depends on who read
 it, so the HTML of one version of a message is the same on every chat page, older
 page, catch-up and live frame that shows it. Rendering 50 of them was most of a chat
 page's cost (docs/performance.md). A version is (message id, rev, author's display
-name, with or without data-hx-swap-oob): an edit or a deletion takes a new rev, and the
-author's name is the one thing the partial shows that is not the message's own (its
-id, dom_id("msg", chat, seq), is fixed for the message). A live frame and a catch-up
+name, with or without data-hx-swap-oob, with or without the edit link): an edit or a
+deletion takes a new rev, and the author's name is the one thing the partial shows
+that is not the message's own (its id, dom_id("msg", chat, seq), is fixed for the
+message). A live frame and a catch-up
 fragment both carry data-hx-swap-oob, so the broadcast of a change renders the version
 that every catch-up after it reuses; the chat list's preview beside it in a frame
 (templates/live/message.html) is not cached: it is rendered once per frame anyway.
@@ -48,19 +49,25 @@ class RenderedMessages:
         return len(self._html)
 
 
-def version(message: Message, oob: bool) -> tuple:
+def version(message: Message, oob: bool, actions: bool) -> tuple:
     author = message.author.display_name if message.author else None
-    return (message.id, message.rev, author, oob)
+    return (message.id, message.rev, author, oob, actions)
 
 
-async def rendered_message(message: Message, oob: bool = False) -> Markup:
+async def rendered_message(message: Message, oob: bool = False, mine: bool = False) -> Markup:
     """The partial's HTML for this version of the message (a Jinja global); oob: with
-    data-hx-swap-oob, as catch-up fragments carry it so that htmx swaps each by id."""
+    data-hx-swap-oob, as catch-up fragments carry it so that htmx swaps each by id. A page
+    (not oob) shows the edit link only when the message is the reader's (mine); a frame
+    or fragment (oob) is the same for every reader and always carries it, hidden by the
+    reader's stylesheet but for the author."""
     cache: RenderedMessages = current_app.extensions["rendered_messages"]
-    key = version(message, oob)
+    actions = oob or mine
+    key = version(message, oob, actions)
     html = cache.get(key)
     if html is None:
-        rendered = await render_template("messages/_message.html", message=message, oob=oob)
+        rendered = await render_template(
+            "messages/_message.html", message=message, oob=oob, actions=actions
+        )
         # Not user text: the partial's own output, every value in it escaped there by
         # autoescaping. Markup only stops the list template escaping it a second time.
         html = Markup(rendered)  # noqa: S704  # nosec B704

@@ -9,9 +9,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import brotli
-from quart import Quart, Response, current_app, g, request, send_from_directory, url_for
+from markupsafe import Markup
+from quart import (
+    Quart,
+    Response,
+    current_app,
+    g,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from werkzeug.security import safe_join
 
+from vibechat import paths
 from vibechat.dom import dom_id
 from vibechat.security import csrf_token
 
@@ -37,28 +48,29 @@ def shown_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-MINE_RULES = (
-    '.message[data-author="{id}"]{{--mine:1;background:var(--mine-bg)}}'
-    '.message[data-author="{id}"] .message-actions{{display:inline}}'
-    '.typing [data-user="{id}"]{{display:none}}'
-    # A live preview names the author for every recipient; the author reads "You:".
-    '.chat-preview[data-author="{id}"] .chat-preview-author{{display:none}}'
-    '.chat-preview[data-author="{id}"]::before{{content:"You: "}}\n'
-)
-# The sheet is kept for a year: its URL changes whenever its rules do.
-MINE_VERSION = hashlib.sha256(MINE_RULES.encode()).hexdigest()[:8]
+def line_breaks(text: str) -> Markup:
+    """User text with each newline as <br>, so that its lines stay lines where CSS is
+    ignored (text browsers). Each line is escaped on its own (Markup.join escapes what
+    it joins); the text itself is never marked safe."""
+    return Markup("<br>").join(text.split("\n"))
 
 
 async def mine_stylesheet(user_id: int) -> Response:
-    """The rules that mark a reader's own messages (the message partial never depends on
-    who reads it, so "mine" lives here). An external sheet, not an inline <style>, so
-    that a strict Content-Security-Policy needs no exception."""
-    css = MINE_RULES.format(id=user_id)
+    """The rules that mark a reader's own messages (the message partial never depends
+    on who reads it, so "mine" lives here), from templates/mine.css. An external sheet,
+    not an inline <style>, so that a strict Content-Security-Policy needs no exception."""
+    css = await render_template("mine.css", user_id=user_id)
     return Response(css, mimetype="text/css", headers={"Cache-Control": IMMUTABLE})
 
 
+@functools.cache
+def _mine_version() -> str:
+    return hashlib.sha256((paths.TEMPLATES / "mine.css").read_bytes()).hexdigest()[:8]
+
+
 def mine_stylesheet_url(user_id: int) -> str:
-    return url_for("mine_stylesheet", user_id=user_id, v=MINE_VERSION)
+    """The sheet is kept for a year: its URL changes whenever templates/mine.css does."""
+    return url_for("mine_stylesheet", user_id=user_id, v=_mine_version())
 
 
 class Assets:
@@ -152,6 +164,7 @@ def register_template_helpers(app: Quart) -> None:
     app.jinja_env.filters["iso_time"] = iso_time
     app.jinja_env.filters["shown_time"] = shown_time
     app.jinja_env.filters["short_time"] = short_time
+    app.jinja_env.filters["line_breaks"] = line_breaks
     app.add_url_rule("/style/mine-<id:user_id>.css", "mine_stylesheet", mine_stylesheet)
 
     @app.context_processor

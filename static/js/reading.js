@@ -106,6 +106,7 @@ export function start (core) {
   htmx.onLoad(root => { localTimes(root); if (log) group() })
   body.addEventListener('htmx:oobAfterSwap', countUnread)
   if (!log) return
+  const region = log.closest('[role=log]') || log // the one live region
   readSeq = newestSeq()
   group()
   body.addEventListener('vibechat:beforeFrames', () => { wasAtBottom = fromBottom() < 120 })
@@ -127,13 +128,13 @@ export function start (core) {
     loadingOlder = document.activeElement && document.activeElement.closest('.older')
     anchor = log.firstElementChild
     anchorTop = anchor ? anchor.getBoundingClientRect().top : 0
-    log.setAttribute('aria-live', 'off')
+    region.setAttribute('aria-live', 'off')
   })
   body.addEventListener('htmx:afterSettle', event => {
     if (event.detail.target !== log) return
     if (anchor && anchor.isConnected) scroller().scrollBy(0, anchor.getBoundingClientRect().top - anchorTop)
     anchor = null
-    setTimeout(() => log.setAttribute('aria-live', 'polite'), 0)
+    setTimeout(() => region.setAttribute('aria-live', 'polite'), 0)
     if (!loadingOlder) return
     const link = document.querySelector('.older a')
     if (link) return link.focus({ preventScroll: true })

@@ -1,5 +1,6 @@
 """The chat page itself, shown by the chat view and sent back (with the composer's
-error) by the message view when a post is refused."""
+error) by the message view when a post is refused; and what the composer needs, which
+the newer-messages page shows too."""
 
 from __future__ import annotations
 
@@ -10,6 +11,16 @@ from quart import g, render_template
 from vibechat import queries
 from vibechat.views.base import mark_read_up_to, member_or_404, online_among
 from vibechat.web import db
+
+
+def composer(values=None, errors=None) -> dict:
+    """What templates/chats/_composer.html needs: the text kept, its error, and a new
+    client_token (one per form shown: a form sent twice stores one message)."""
+    return {
+        "values": values or {},
+        "errors": errors or {},
+        "client_token": secrets.token_urlsafe(16),
+    }
 
 
 async def render_chat_page(chat_id: int, values=None, errors=None, status: int = 200):
@@ -30,8 +41,6 @@ async def render_chat_page(chat_id: int, values=None, errors=None, status: int =
         members=members,
         messages=messages,
         online=online,
-        values=values or {},
-        errors=errors or {},
-        client_token=secrets.token_urlsafe(16),
+        **composer(values, errors),
     )
     return body, status

@@ -208,6 +208,30 @@ async def remove_member(chat_id: int, username: str):
     return see_other(url_for("chats.members", chat_id=chat_id))
 
 
+@bp.get("/chats/<id:chat_id>/leave")
+@require_user
+async def leave_form(chat_id: int):
+    """Ask before leaving: say who takes over, or that the chat goes with its last member."""
+    async with db().read() as session:
+        membership = await member_or_404(session, chat_id)
+        if membership.chat.kind == "direct":
+            abort(403, "A direct chat always has the same two people.")
+        members = await queries.members_of(session, chat_id)
+        names = await queries.chat_names(session, [membership.chat], g.user)
+    others = [(member, person) for member, person in members if person.id != g.user.id]
+    heir = None
+    if others and membership.role == "owner" and all(m.role != "owner" for m, _ in others):
+        # queries.remove_member's rule: the longest-standing member takes over.
+        heir = min(others, key=lambda pair: (pair[0].joined_at, pair[1].id))[1]
+    return await render_template(
+        "chats/leave.html",
+        chat=membership.chat,
+        chat_name=names[chat_id],
+        others=len(others),
+        heir=heir,
+    )
+
+
 @bp.post("/chats/<id:chat_id>/leave")
 @require_user
 async def leave(chat_id: int):
@@ -240,6 +264,23 @@ async def rename(chat_id: int):
         await session.commit()
     await events.chat_renamed(membership.chat)
     return see_other(url_for("chats.members", chat_id=chat_id))
+
+
+@bp.get("/chats/<id:chat_id>/delete")
+@require_user
+async def delete_form(chat_id: int):
+    """Ask the owner before the chat is deleted for everyone."""
+    async with db().read() as session:
+        membership = await member_or_404(session, chat_id)
+        owner_or_403(membership)
+        member_ids = await queries.member_ids_of(session, chat_id)
+        names = await queries.chat_names(session, [membership.chat], g.user)
+    return await render_template(
+        "chats/delete.html",
+        chat=membership.chat,
+        chat_name=names[chat_id],
+        others=len(member_ids) - 1,
+    )
 
 
 @bp.post("/chats/<id:chat_id>/delete")

@@ -12,7 +12,7 @@ from vibechat.models import Chat, Message
 from vibechat.rate_limits import rate_limits, retry_after
 from vibechat.sessions import require_user
 from vibechat.views.base import mark_read_up_to, member_or_404
-from vibechat.views.chat_page import render_chat_page
+from vibechat.views.chat_page import composer, render_chat_page
 from vibechat.web import db, is_htmx, see_other
 
 bp = Blueprint("messages", __name__)
@@ -54,6 +54,7 @@ async def index(chat_id: int):
         messages=messages,
         direction="older" if before is not None else "newer",
         more=len(messages) >= limit,
+        **composer(),
     )
 
 
@@ -172,6 +173,15 @@ async def edit(chat_id: int, seq: int):
         await session.commit()
     await events.message_changed(message, preview)
     return see_other(message_anchor(chat_id, seq))
+
+
+@bp.get("/chats/<id:chat_id>/messages/<id:seq>/delete")
+@require_user
+async def delete_form(chat_id: int, seq: int):
+    """Ask before deleting one of your messages (Delete is not a tap away from Save)."""
+    async with db().read() as session:
+        _chat, message = await _own_message(session, chat_id, seq)
+    return await render_template("messages/delete.html", message=message)
 
 
 @bp.post("/chats/<id:chat_id>/messages/<id:seq>/delete")
