@@ -20,7 +20,7 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.support.browser import TIMEOUT
+from tests.support.browser import TIMEOUT, open_new_chat
 from tests.support.people import PASSWORD
 from tests.support.remote import unique
 from tests.support.servers import ServerFailed, live_server
@@ -120,6 +120,7 @@ def create_group_chat(page: Page, title: str, members: str, *, javascript: bool 
     page.goto("/chats")
     if not javascript:
         assert_no_scripts(page)
+    open_new_chat(page)
     page.get_by_label("Title", exact=True).fill(title)
     page.get_by_label("Members (optional)", exact=True).fill(members)
     post_form(page, "Create chat", javascript=javascript)
@@ -286,6 +287,7 @@ def test_direct_chat_without_javascript(new_context):
     register(bob, bob_name, "Bob")
 
     alice.goto("/chats")
+    open_new_chat(alice)
     alice.get_by_label("Username", exact=True).fill(f"@{bob_name}")
     post_form(alice, "Open direct chat")
     expect(alice).to_have_url(re.compile(r"/chats/\d+$"), timeout=TIMEOUT)
@@ -296,6 +298,7 @@ def test_direct_chat_without_javascript(new_context):
 
     # Opening it again finds the same chat.
     alice.goto("/chats")
+    open_new_chat(alice)
     alice.get_by_label("Username", exact=True).fill(bob_name)
     post_form(alice, "Open direct chat")
     assert chat_id_of(alice) == chat_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -62,11 +63,28 @@ async def test_a_new_person_sees_no_chats_and_the_forms_to_start_one(alice):
     page = await alice.page("/chats")
     assert page.css_first("h1").text() == "Your chats"
     assert page.css("li.chat-item") == []
+    assert "open" in page.css_first("details.new-chat").attributes
     group = page.css_first('form[action="/chats"]')
     assert group.css_first('input[name="title"]') is not None
     assert group.css_first('input[name="members"]') is not None
     direct = page.css_first('form[action="/chats/direct"]')
     assert direct.css_first('input[name="username"]') is not None
+
+
+async def test_the_forms_to_start_a_chat_sit_behind_one_new_chat_control(alice, watercooler):
+    """Open by itself for someone with no chat (test above) or with a form error, else
+    one "New chat" control above the list: the list comes first on a phone."""
+    page = await alice.page("/chats")
+    [control] = page.css("details.new-chat")
+    assert control.css_first("summary").text() == "New chat"
+    assert "open" not in control.attributes
+    assert control.css_first('form[action="/chats"]') is not None
+    assert control.css_first('form[action="/chats/direct"]') is not None
+    response = await alice.post("/chats", {"title": "", "members": ""})
+    assert response.status_code in (400, 422)
+    again = html(await response.get_data(as_text=True))
+    assert "open" in again.css_first("details.new-chat").attributes
+    assert again.css_first("details.new-chat .error") is not None
 
 
 async def test_chat_list_shows_title_unread_count_and_last_message_preview(alice, bob, watercooler):
@@ -77,6 +95,10 @@ async def test_chat_list_shows_title_unread_count_and_last_message_preview(alice
     assert item.css_first("a.chat-link").attributes["href"] == f"/chats/{watercooler}#newest"
     assert item.css_first(".unread").text() == "2 unread"
     assert item.css_first(".chat-preview").text() == "Bob Dylan: and the latest"
+    # When, quietly beside it: the time of the latest message.
+    when = item.css_first("time.chat-when")
+    assert when.attributes["datetime"].endswith("Z")
+    assert re.fullmatch(r"\d\d:\d\d UTC", when.text()), when.text()  # today, without JS
 
 
 async def test_unread_count_skips_what_was_read_the_readers_own_and_deleted_messages(
@@ -92,7 +114,8 @@ async def test_unread_count_skips_what_was_read_the_readers_own_and_deleted_mess
     # After seq 1: two, three (four is deleted, five is alice's own).
     assert item.css_first(".unread").text() == "2 unread"
     # A deleted message is not previewed; the latest visible one is.
-    assert item.css_first(".chat-preview").text() == "Alice Liddell: my own"
+    # The reader's own latest message is "You:" in words (not only for sighted readers).
+    assert item.css_first(".chat-preview").text() == "You: my own"
     assert (await membership(db, watercooler, "alice")).last_read_seq == 1
     # Bob has written everything but alice's message.
     bob_item = chat_item(await bob.page("/chats"), watercooler)

@@ -171,6 +171,25 @@ async def test_the_sender_and_another_member_each_receive_a_new_message_once(
         await all_quiet(f"#msg-{watercooler}-1", alice_ws, bob_ws)
 
 
+async def test_a_live_preview_names_the_author_even_to_the_author_and_their_sheet_says_you(
+    alice, bob, watercooler, db
+):
+    """The frame is rendered once, during the author's own request: it must not say
+    "You" to everyone. The author's stylesheet says it in the author's tabs instead."""
+    alice_id = await user_id(db, "alice")
+    async with live(alice.client) as alice_ws, live(bob.client) as bob_ws:
+        await send(alice, watercooler, "mine")
+        for socket in (alice_ws, bob_ws):
+            frame = await socket.until(f"#chat-preview-{watercooler}")
+            preview = frame.top(f"#chat-preview-{watercooler}")
+            assert preview.text() == "Alice Liddell: mine"
+    page = await alice.page("/chats")
+    sheet = page.css_first('link[href^="/style/mine-"]').attributes["href"]
+    rules = await (await alice.get(sheet)).get_data(as_text=True)
+    assert f'.chat-preview[data-author="{alice_id}"] .chat-preview-author{{display:none}}' in rules
+    assert f'.chat-preview[data-author="{alice_id}"]::before{{content:"You: "}}' in rules
+
+
 async def test_a_new_message_is_rendered_once_and_the_same_bytes_reach_everyone(
     alice, bob, watercooler, broker
 ):

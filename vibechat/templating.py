@@ -22,6 +22,7 @@ from quart import (
 )
 from werkzeug.security import safe_join
 
+from vibechat import paths
 from vibechat.dom import dom_id
 from vibechat.security import csrf_token
 
@@ -32,6 +33,14 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 def iso_time(value: datetime) -> str:
     """For <time datetime>: UTC, to the second."""
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def short_time(value: datetime) -> str:
+    """The chat list's quiet time without JavaScript: the UTC time today, else the day."""
+    value = value.astimezone(UTC)
+    if value.date() == datetime.now(UTC).date():
+        return value.strftime("%H:%M UTC")
+    return f"{value:%b} {value.day}"
 
 
 def shown_time(value: datetime) -> str:
@@ -52,6 +61,16 @@ async def mine_stylesheet(user_id: int) -> Response:
     not an inline <style>, so that a strict Content-Security-Policy needs no exception."""
     css = await render_template("mine.css", user_id=user_id)
     return Response(css, mimetype="text/css", headers={"Cache-Control": IMMUTABLE})
+
+
+@functools.cache
+def _mine_version() -> str:
+    return hashlib.sha256((paths.TEMPLATES / "mine.css").read_bytes()).hexdigest()[:8]
+
+
+def mine_stylesheet_url(user_id: int) -> str:
+    """The sheet is kept for a year: its URL changes whenever templates/mine.css does."""
+    return url_for("mine_stylesheet", user_id=user_id, v=_mine_version())
 
 
 class Assets:
@@ -136,6 +155,7 @@ async def cache_static_files(response: Response) -> Response:
 def register_template_helpers(app: Quart) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["dom_id"] = dom_id
+    app.jinja_env.globals["mine_stylesheet_url"] = mine_stylesheet_url
     app.jinja_env.globals["asset_url"] = Assets(Path(app.static_folder)).url
     script = Script(Path(app.static_folder))
     app.jinja_env.globals["script_urls"] = script.urls
@@ -143,6 +163,7 @@ def register_template_helpers(app: Quart) -> None:
     app.after_request(cache_static_files)
     app.jinja_env.filters["iso_time"] = iso_time
     app.jinja_env.filters["shown_time"] = shown_time
+    app.jinja_env.filters["short_time"] = short_time
     app.jinja_env.filters["line_breaks"] = line_breaks
     app.add_url_rule("/style/mine-<id:user_id>.css", "mine_stylesheet", mine_stylesheet)
 

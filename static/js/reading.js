@@ -21,10 +21,25 @@ function markRead () {
   }, 500)
 }
 
+// The box that scrolls: the conversation in the app layout (a reversed flex box, which
+// opens at the newest message and whose scrollTop is 0 there, negative above), else the
+// page.
+function scroller () {
+  const box = log.closest('.conversation')
+  return box && box.scrollHeight > box.clientHeight ? box : document.scrollingElement
+}
+const reversed = box => getComputedStyle(box).flexDirection === 'column-reverse'
+
+function fromBottom () {
+  const box = scroller()
+  return reversed(box) ? -box.scrollTop : box.scrollHeight - box.scrollTop - box.clientHeight
+}
+
 function scrollToNewest () {
-  if (wasAtBottom && log.lastElementChild) {
-    (document.querySelector('form.composer') || log.lastElementChild).scrollIntoView({ block: 'end' })
-  }
+  if (!wasAtBottom || !log.lastElementChild) return
+  const box = scroller()
+  if (reversed(box)) box.scrollTop = 0
+  else (document.querySelector('form.composer') || log.lastElementChild).scrollIntoView({ block: 'end' })
 }
 
 // The chat list: the unread count is per reader, so the shared frame carries the
@@ -38,6 +53,12 @@ function countUnread (event) {
   counted.add(preview)
   // Only a message newer than any seen counts (an edit or a deletion changes the
   // preview too).
+  if (preview.dataset.at) {
+    const time = item.querySelector('.chat-when') || item.appendChild(document.createElement('time'))
+    time.className = 'chat-when'
+    time.dateTime = new Date(preview.dataset.at * 1000).toISOString()
+    localTimes(item)
+  }
   const seq = Number(preview.dataset.seq)
   if (!(seq > item.dataset.lastSeq)) return
   item.dataset.lastSeq = seq
@@ -57,7 +78,24 @@ function countUnread (event) {
 function localTimes (root) {
   for (const time of root.querySelectorAll('time[datetime]')) {
     const date = new Date(time.getAttribute('datetime'))
-    if (!isNaN(date)) time.textContent = date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })
+    if (isNaN(date)) continue
+    // The chat list's time: the time today, else the day, as phones show it.
+    const today = date.toDateString() === new Date().toDateString()
+    time.textContent = !time.matches('.chat-when')
+      ? date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })
+      : today ? date.toLocaleTimeString([], { timeStyle: 'short' }) : date.toLocaleDateString([], { month: 'short', day: 'numeric' })
+  }
+}
+
+// A run of messages from one person within five minutes shows their name once (the
+// name stays for screen readers). The page without JavaScript names every message.
+function group () {
+  let last = {}
+  for (const item of log.children) {
+    const at = Date.parse(item.querySelector('time').getAttribute('datetime'))
+    const same = item.dataset.author && item.dataset.author === last.author && at - last.at < 3e5
+    item.classList.toggle('message-continued', !!same)
+    last = { author: item.dataset.author, at }
   }
 }
 
@@ -65,15 +103,13 @@ export function start (core) {
   live = core
   log = live.log
   localTimes(document)
-  htmx.onLoad(localTimes)
+  htmx.onLoad(root => { localTimes(root); if (log) group() })
   body.addEventListener('htmx:oobAfterSwap', countUnread)
   if (!log) return
   const region = log.closest('[role=log]') || log // the one live region
   readSeq = newestSeq()
-  body.addEventListener('vibechat:beforeFrames', () => {
-    const root = document.scrollingElement || document.documentElement
-    wasAtBottom = root.scrollHeight - root.scrollTop - root.clientHeight < 120
-  })
+  group()
+  body.addEventListener('vibechat:beforeFrames', () => { wasAtBottom = fromBottom() < 120 })
   body.addEventListener('vibechat:frames', () => {
     scrollToNewest()
     markRead()
@@ -96,7 +132,7 @@ export function start (core) {
   })
   body.addEventListener('htmx:afterSettle', event => {
     if (event.detail.target !== log) return
-    if (anchor && anchor.isConnected) scrollBy(0, anchor.getBoundingClientRect().top - anchorTop)
+    if (anchor && anchor.isConnected) scroller().scrollBy(0, anchor.getBoundingClientRect().top - anchorTop)
     anchor = null
     setTimeout(() => region.setAttribute('aria-live', 'polite'), 0)
     if (!loadingOlder) return

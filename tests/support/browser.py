@@ -111,8 +111,17 @@ def register(page: Page, username: str, display_name: str) -> None:
     expect(page.locator(".signed-in")).to_have_text(display_name)
 
 
+def open_new_chat(page: Page) -> None:
+    """Open the chat list's "New chat" disclosure (open by itself only when the person
+    has no chat yet or a form came back with an error)."""
+    closed = page.locator("details.new-chat:not([open]) > summary")
+    if closed.count():
+        closed.click()
+
+
 def create_group_chat(page: Page, title: str, members: str) -> int:
     page.goto("/chats")
+    open_new_chat(page)
     page.get_by_label("Title", exact=True).fill(title)
     page.get_by_label("Members (optional)", exact=True).fill(members)
     page.get_by_role("button", name="Create chat", exact=True).click()

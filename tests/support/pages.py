@@ -132,7 +132,9 @@ def wait_until_live(page: Page) -> None:
     if page.locator("#connection-state").count():
         expect(page.locator("#connection-state")).to_have_text(re.compile("^Live: "))
     if page.locator("#messages").count():
-        expect(page.locator(".presence[data-online='1']").first).to_be_visible()
+        # The reader's own presence has come (on a phone the member list is not shown
+        # beside the chat: it is one tap away, on the members page).
+        page.locator(".presence[data-online='1']").first.wait_for(state="attached")
 
 
 def submit_and_expect(page: Page, button: str, status: int) -> None:
@@ -164,6 +166,9 @@ def login_failed(page: Page, world: World) -> None:
 def chat_list(page: Page, world: World) -> None:
     visit(page, "/chats")
     expect(page.locator(".unread").first).to_be_visible()
+    # The forms to start a chat, behind "New chat", are checked too.
+    page.locator("details.new-chat").evaluate("details => { details.open = true }")
+    expect(page.get_by_label("Title", exact=True)).to_be_visible()
 
 
 def chat(page: Page, world: World) -> None:

@@ -28,7 +28,7 @@ async def render_chat_list(values=None, errors=None, status: int = 200):
     async with db().read() as session:
         summaries = await queries.chat_summaries(session, g.user)
     if is_htmx():
-        return await render_template("chats/_list.html", summaries=summaries), status
+        return await render_template("chats/_list.html", summaries=summaries, reader=g.user), status
     body = await render_template(
         "chats/index.html", summaries=summaries, values=values or {}, errors=errors or {}
     )

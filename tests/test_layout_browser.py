@@ -1,0 +1,151 @@
+"""The chat page reads like a chat (issue 15's layout): a pinned header, a conversation
+that scrolls on its own and opens at the newest message, and a docked composer, with
+JavaScript off and on, on a phone and on a desktop; the reading place holds while
+messages arrive and older ones load; a run of messages names its author once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support.browser import TIMEOUT, expect_live
+from tools.demo_server import WATERCOOLER, demo_server, sign_in
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+CHAT = f"/chats/{WATERCOOLER}"
+CONTINUED = re.compile(r"\bmessage-continued\b")
+
+
+@pytest.fixture(scope="module")
+def demo(chromium_executable) -> Iterator[dict]:
+    """A served demo whose Watercooler holds 50 messages, and a signed-in alice and bob."""
+    with demo_server(messages=50) as server:
+        people = {name: sign_in(server.url, name) for name in ("alice", "bob")}
+        yield {"url": server.url, "people": people}
+        for client, _ in people.values():
+            client.close()
+
+
+def open_as(browser: Browser, demo: dict, name: str, viewport: dict, *, javascript=True) -> Page:
+    client, _ = demo["people"][name]
+    context = browser.new_context(
+        base_url=demo["url"], viewport=viewport, java_script_enabled=javascript
+    )
+    context.set_default_timeout(TIMEOUT)
+    context.add_cookies(
+        [{"name": k, "value": v, "url": demo["url"]} for k, v in client.cookies.items()]
+    )
+    return context.new_page()
+
+
+def in_view(page: Page, selector: str) -> bool:
+    """Wholly inside the window and inside every box that clips it."""
+    return page.evaluate(
+        """selector => {
+          const element = document.querySelector(selector)
+          const rect = element.getBoundingClientRect()
+          if (rect.top < 0 || rect.bottom > innerHeight + 0.5) return false
+          for (let box = element.parentElement; box; box = box.parentElement) {
+            const style = getComputedStyle(box)
+            if (style.overflowY === 'visible') continue
+            const clip = box.getBoundingClientRect()
+            if (rect.top < clip.top - 0.5 || rect.bottom > clip.bottom + 0.5) return false
+          }
+          return true
+        }""",
+        selector,
+    )
+
+
+def post(demo: dict, name: str, body: str) -> None:
+    client, token = demo["people"][name]
+    response = client.post(f"{CHAT}/messages", data={"csrf_token": token, "body": body})
+    assert response.status_code == 303, response.status_code
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360", "1280"])
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
+def test_a_chat_opens_at_the_newest_message_with_the_composer_and_header_in_view(
+    browser, demo, viewport, javascript
+):
+    page = open_as(browser, demo, "alice", viewport, javascript=javascript)
+    page.goto(CHAT)
+    if javascript:
+        expect_live(page)
+    newest = "#messages > li:last-child"
+    assert in_view(page, newest), "the newest message is out of sight"
+    assert in_view(page, "form.composer textarea"), "the composer is out of sight"
+    assert in_view(page, "form.composer button[type=submit]")
+    assert in_view(page, "h1"), "the chat's name scrolled away"
+    # The page itself does not scroll: the conversation does.
+    assert page.evaluate("document.scrollingElement.scrollTop") == 0
+    overflow = page.evaluate("getComputedStyle(document.querySelector('.conversation')).overflowY")
+    assert overflow == "auto"
+    page.context.close()
+
+
+def test_new_messages_keep_the_reader_at_the_newest_and_leave_a_reader_above_in_place(
+    browser, demo
+):
+    page = open_as(browser, demo, "alice", DESKTOP)
+    page.goto(CHAT)
+    expect_live(page)
+    post(demo, "bob", "Arrives while alice reads the newest")
+    arrived = page.locator("#messages > li", has_text="Arrives while alice reads the newest")
+    expect(arrived).to_have_count(1)
+    page.wait_for_function("document.querySelector('.conversation').scrollTop === 0")
+    assert in_view(page, "#messages > li:last-child")
+
+    # Scrolled up to read something older: what she reads stays where it is.
+    page.evaluate("document.querySelector('.conversation').scrollTop = -1200")
+    reading = page.locator("#messages > li").nth(20)
+    before = reading.bounding_box()["y"]
+    post(demo, "bob", "Arrives while alice reads history")
+    expect(
+        page.locator("#messages > li", has_text="Arrives while alice reads history")
+    ).to_have_count(1)
+    after = reading.bounding_box()["y"]
+    assert abs(after - before) < 2, f"the message being read moved by {after - before} px"
+    page.context.close()
+
+
+def test_loading_earlier_messages_keeps_the_reading_place(browser, demo):
+    page = open_as(browser, demo, "alice", DESKTOP)
+    page.goto(CHAT)
+    expect_live(page)
+    link = page.locator(".older a")
+    link.scroll_into_view_if_needed()
+    first = page.locator("#messages > li").first
+    first_id = first.get_attribute("id")
+    before = page.locator(f"#{first_id}").bounding_box()["y"]
+    count = page.locator("#messages > li").count()
+    link.click()
+    expect(page.locator("#messages > li")).not_to_have_count(count)
+    after = page.locator(f"#{first_id}").bounding_box()["y"]
+    assert abs(after - before) < 2, f"the reading place moved by {after - before} px"
+    page.context.close()
+
+
+def test_a_run_of_messages_names_its_author_once_on_screen_and_always_in_words(browser, demo):
+    post(demo, "alice", "Before bob's run")
+    post(demo, "bob", "First of a run")
+    post(demo, "bob", "Second of a run")
+    page = open_as(browser, demo, "alice", DESKTOP)
+    page.goto(CHAT)
+    expect_live(page)
+    first = page.locator("#messages > li", has_text="First of a run")
+    second = page.locator("#messages > li", has_text="Second of a run")
+    expect(second).to_have_class(CONTINUED)
+    expect(first).not_to_have_class(CONTINUED)
+    # Hidden from sight, not from a screen reader: the name is still in the page.
+    assert second.locator(".message-meta").bounding_box()["width"] <= 1
+    expect(second.locator(".message-author")).to_have_text("Bob Dylan")
+    expect(first.locator(".message-author")).to_be_visible()
+    page.context.close()
