@@ -71,7 +71,8 @@ async def presence_on_chat_page(viewer: RemotePerson, chat: int) -> dict[str, st
 async def user_id_of(viewer: RemotePerson, chat: int, username: str) -> int:
     page = await viewer.http.get(f"/chats/{chat}")
     assert page.status_code == 200, (page.status_code, page.headers, page.text[:300])
-    return int(re.search(rf'data-user="(\d+)"><span class="member-name">{username}<', page.text)[1])
+    found = re.search(rf'data-user="(\d+)"><span class="member-name"[^>]*>{username}<', page.text)
+    return int(found[1])
 
 
 def socket_on(person: RemotePerson, base: str):

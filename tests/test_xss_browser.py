@@ -83,9 +83,12 @@ HTMX_ATTRIBUTES_JS = """() => Array.from(document.querySelectorAll('*')).flatMap
     .map((attr) => el.localName + ' ' + attr.name))"""
 
 MESSAGES_JS = """() => Array.from(document.querySelectorAll('#messages li')).map((li) => {
-  const text = (selector) => {
+  const text = (selector) => {  // a <br> (a line break of the text) read as a newline
     const node = li.querySelector(selector)
-    return node ? node.textContent : null
+    if (!node) return null
+    const copy = node.cloneNode(true)
+    copy.querySelectorAll('br').forEach((br) => br.replaceWith('\\n'))
+    return copy.textContent
   }
   return [li.id, li.hidden, text('.message-author'), text('.message-body')]
 })"""
