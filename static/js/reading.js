@@ -1,4 +1,5 @@
-/* The reader's side: read marks, unread counts, the reading place, local times.
+/* The reader's side: read marks, unread counts and their news, the reading place, local
+ * times, the tab's title.
  * The read mark goes on the socket once the newest message has been shown in a visible
  * tab; with the socket closed nothing is sent (the page view and the catch-up after a
  * reconnect mark read on the server). */
@@ -70,9 +71,39 @@ function countUnread (event) {
     badge.textContent = count + ' unread'
     slot.dataset.count = count
     slot.replaceChildren(badge)
+    tell(item)
   }
   item.dataset.at = preview.dataset.at
   reorder(item)
+}
+
+// The chat list says what came, politely, once a burst is over ("3 new messages in
+// Watercooler."), in the words its status element carries; emptied first, so that the
+// same news twice is read out twice.
+const news = document.querySelector('[data-many]')
+let burst
+function tell (item) {
+  if (!news) return
+  if (!burst) {
+    burst = new Map()
+    news.textContent = ''
+    setTimeout(() => {
+      news.textContent = Array.from(burst, ([item, n]) => news.dataset[n > 1 ? 'many' : 'one']
+        .replace('{n}', n).replace('{chat}', item.querySelector('.chat-name').textContent)).join(' ')
+      burst = null
+    }, 1000)
+  }
+  burst.set(item, (burst.get(item) || 0) + 1)
+}
+
+// A renamed chat's heading comes in a frame (the only <h1> one carries); the tab's title,
+// which htmx does not swap, follows it.
+let titled = document.querySelector('h1')
+titled = titled && titled.textContent
+function retitle ({ target }) {
+  if (target.tagName !== 'H1') return
+  document.title = document.title.replace(titled, target.textContent)
+  titled = target.textContent
 }
 
 function localTimes (root) {
@@ -105,6 +136,7 @@ export function start (core) {
   localTimes(document)
   htmx.onLoad(root => { localTimes(root); if (log) group() })
   body.addEventListener('htmx:oobAfterSwap', countUnread)
+  body.addEventListener('htmx:oobAfterSwap', retitle)
   if (!log) return
   const region = log.closest('[role=log]') || log // the one live region
   readSeq = newestSeq()
