@@ -1,5 +1,4 @@
-/* The reader's side: read marks, unread counts and their news, the reading place, local
- * times, the tab's title.
+/* The reader's side: read marks, unread counts, the reading place, local times.
  * The read mark goes on the socket once the newest message has been shown in a visible
  * tab; with the socket closed nothing is sent (the page view and the catch-up after a
  * reconnect mark read on the server). */
@@ -77,33 +76,27 @@ function countUnread (event) {
   reorder(item)
 }
 
-// The chat list says what came, politely, once a burst is over ("3 new messages in
-// Watercooler."), in the words its status element carries; emptied first, so that the
-// same news twice is read out twice.
+// News on the chat list: said once a burst is over, in its status element's words.
 const news = document.querySelector('[data-many]')
 let burst
 function tell (item) {
   if (!news) return
   if (!burst) {
     burst = new Map()
-    news.textContent = ''
+    news.textContent = '' // the same news twice is read out twice
     setTimeout(() => {
-      news.textContent = Array.from(burst, ([item, n]) => news.dataset[n > 1 ? 'many' : 'one']
+      news.textContent = [...burst].map(([item, n]) => news.dataset[n > 1 ? 'many' : 'one']
         .replace('{n}', n).replace('{chat}', item.querySelector('.chat-name').textContent)).join(' ')
-      burst = null
+      burst = 0
     }, 1000)
   }
   burst.set(item, (burst.get(item) || 0) + 1)
 }
 
-// A renamed chat's heading comes in a frame (the only <h1> one carries); the tab's title,
-// which htmx does not swap, follows it.
-let titled = document.querySelector('h1')
-titled = titled && titled.textContent
+// htmx swaps no <title>: it follows a renamed chat's <h1> (no frame carries another).
+let titled = (document.querySelector('h1') || {}).textContent
 function retitle ({ target }) {
-  if (target.tagName !== 'H1') return
-  document.title = document.title.replace(titled, target.textContent)
-  titled = target.textContent
+  if (target.tagName === 'H1') document.title = document.title.replace(titled, titled = target.textContent)
 }
 
 function localTimes (root) {
