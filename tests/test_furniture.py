@@ -6,6 +6,10 @@ tests/test_furniture_browser.py).
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+from asyncio.subprocess import PIPE
+
 import pytest
 
 from tests.support.app import app_config
@@ -13,6 +17,7 @@ from tests.support.db import user_id
 from tests.support.html import html
 from tests.support.live import RecordingBroker, live
 from tests.support.people import create_chat
+from tests.support.services import skip_or_fail
 from vibechat.app import create_app
 from vibechat.live.envelope import chat_topic, open_envelope
 
@@ -121,6 +126,27 @@ async def test_without_javascript_the_reader_sees_themselves_online_and_others_a
     async with live(bob.client):
         page = await alice.page(f"/chats/{watercooler}")
         assert page.css_first(f"#member-{watercooler}-{bob_id} .presence").text() == "online"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["lynx", "-dump", "-stdin", "-nolist", "-width=200", "-assume_charset=utf-8"],
+        ["w3m", "-dump", "-T", "text/html", "-cols", "200", "-I", "UTF-8", "-O", "UTF-8"],
+    ],
+    ids=["lynx", "w3m"],
+)
+async def test_a_text_browser_shows_the_reader_online(alice, bob, watercooler, command):
+    if shutil.which(command[0]) is None:
+        skip_or_fail(f"{command[0]} is not installed: apt-get install -y {command[0]}")
+    page = await (await alice.get(f"/chats/{watercooler}")).get_data()
+    process = await asyncio.create_subprocess_exec(*command, stdin=PIPE, stdout=PIPE, stderr=PIPE)
+    out, _ = await asyncio.wait_for(process.communicate(page), 30)
+    assert process.returncode == 0
+    shown = out.decode()
+    lines = [" ".join(line.split()) for line in shown.splitlines()]
+    assert any(line.endswith("Alice Liddell owner online") for line in lines), shown
+    assert any(line.endswith("Bob Dylan offline") for line in lines), shown
 
 
 async def test_the_chat_list_has_a_quiet_status_with_the_words_for_what_arrives(alice, watercooler):
