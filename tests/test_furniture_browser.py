@@ -1,7 +1,7 @@
 """Real Chromium against a real server: the page's furniture follows live changes.
 
 - the chat header's "N members" follows people added, leaving and removed, and the
-  tab's title follows a rename, without a reload;
+  tab's title follows a rename, without a reload, and after an outage through both;
 - the chat list's polite status says what arrived, once a burst is over ("2 new messages
   in Watercooler. 1 new message in Plans."), in the words the page carries;
 - without JavaScript, the reader sees themselves online.
@@ -18,9 +18,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.browser import (
+    RECONNECT_TIMEOUT,
     assert_clean_consoles,
     create_group_chat,
     expect_live,
+    expect_offline,
     open_chat,
     open_page,
     post_form,
@@ -29,6 +31,7 @@ from tests.support.browser import (
 )
 from tests.support.remote import unique
 from tests.support.servers import RestartableServer
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.browser
 
@@ -85,6 +88,35 @@ def test_the_header_counts_members_and_the_tab_names_the_chat_as_they_change_liv
     post_form(alice, f"/chats/{chat_id}/rename", {"title": renamed})
     expect(alice.get_by_role("heading", level=1)).to_have_text(renamed)
     expect(alice).to_have_title(f"{renamed} · vibechat")
+    assert_clean_consoles(consoles)
+
+
+def test_a_page_offline_through_a_join_and_a_rename_shows_both_after_reconnecting(
+    new_context, consoles, server
+):
+    with TcpProxy(server.port) as bob_net:
+        alice = open_page(new_context, consoles, server.url, "alice")
+        bob = open_page(new_context, consoles, bob_net.url, "bob", network_may_drop=True)
+        carol = open_page(new_context, consoles, server.url, "carol")
+        bob_name, carol_name = unique("bob"), unique("carol")
+        register(alice, unique("alice"), "Alice Liddell")
+        register(bob, bob_name, "Bob Dylan")
+        register(carol, carol_name, "Carol Danvers")
+        chat_id = create_group_chat(alice, unique("Before"), bob_name)
+        open_chat(bob, chat_id)
+        expect(header_count(bob, chat_id)).to_have_text("2 members")
+
+        assert bob_net.cut() >= 1, "bob's page is not connected through the proxy"
+        expect_offline(bob)
+        post_form(alice, f"/chats/{chat_id}/members", {"members": carol_name})
+        renamed = unique("After")
+        post_form(alice, f"/chats/{chat_id}/rename", {"title": renamed})
+        expect(header_count(bob, chat_id)).to_have_text("2 members")  # really offline
+
+        bob_net.restore()
+        expect_live(bob, RECONNECT_TIMEOUT)
+        expect(header_count(bob, chat_id)).to_have_text("3 members")
+        expect(bob).to_have_title(f"{renamed} · vibechat")
     assert_clean_consoles(consoles)
 
 
