@@ -22,6 +22,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "chat-title": ("chat",),
     "chat-preview": ("chat",),
     "chat-status": ("chat",),
+    "member-count": ("chat",),  # the chat header's "N members"
     "unread": ("chat",),
     "typing": ("chat",),
     "older": ("chat",),

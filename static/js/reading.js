@@ -70,9 +70,33 @@ function countUnread (event) {
     badge.textContent = count + ' unread'
     slot.dataset.count = count
     slot.replaceChildren(badge)
+    tell(item)
   }
   item.dataset.at = preview.dataset.at
   reorder(item)
+}
+
+// News on the chat list: said once a burst is over, in its status element's words.
+const news = document.querySelector('[data-many]')
+let burst
+function tell (item) {
+  if (!news) return
+  if (!burst) {
+    burst = new Map()
+    news.textContent = '' // the same news twice is read out twice
+    setTimeout(() => {
+      news.textContent = [...burst].map(([item, n]) => news.dataset[n > 1 ? 'many' : 'one']
+        .replace('{n}', n).replace('{chat}', item.querySelector('.chat-name').textContent)).join(' ')
+      burst = 0
+    }, 1000)
+  }
+  burst.set(item, (burst.get(item) || 0) + 1)
+}
+
+// htmx swaps no <title>: it follows a renamed chat's <h1> (no frame carries another).
+let titled = (document.querySelector('h1') || {}).textContent
+function retitle ({ target }) {
+  if (target.tagName === 'H1') document.title = document.title.replace(titled, titled = target.textContent)
 }
 
 function localTimes (root) {
@@ -105,6 +129,7 @@ export function start (core) {
   localTimes(document)
   htmx.onLoad(root => { localTimes(root); if (log) group() })
   body.addEventListener('htmx:oobAfterSwap', countUnread)
+  body.addEventListener('htmx:oobAfterSwap', retitle)
   if (!log) return
   const region = log.closest('[role=log]') || log // the one live region
   readSeq = newestSeq()

@@ -94,24 +94,31 @@ async def chats_joined(chat: Chat, names: dict[int, str]) -> None:
 
 
 @broadcast
-async def members_added(chat: Chat, people: list[User]) -> None:
-    """New members appear in the member list of everyone who has the chat open."""
+async def members_added(chat: Chat, people: list[User], count: int) -> None:
+    """New members appear in the member list of everyone who has the chat open, and the
+    header's count (count: the chat's members now) follows."""
     online = await _live().presence.online(person.id for person in people)
-    added = [await frames.member_frame(chat.id, person, "member", online) for person in people]
-    await _publish(chat_topic(chat.id), "".join(added))
+    frame = await frames.members_added_frame(chat.id, people, count, online)
+    await _publish(chat_topic(chat.id), frame)
     await chats_joined(chat, {person.id: chat.title or "" for person in people})
 
 
 @broadcast
 async def member_left(
-    chat_id: int, user_id: int, *, reason: str, owner: tuple[Membership, User] | None
+    chat_id: int,
+    user_id: int,
+    *,
+    reason: str,
+    owner: tuple[Membership, User] | None,
+    count: int,
 ) -> None:
     """Someone left or was removed: they stop receiving at once and their page says so;
-    the others see them go (and the new owner's badge, if ownership moved)."""
+    the others see them go, the header's count (count: the members now) follow, and
+    the new owner's badge, if ownership moved."""
     await _gone(chat_id, [user_id], reason)
     online = await _live().presence.online([owner[1].id]) if owner else set()
     owner_now = Owner.of(owner) if owner else None
-    frame = await frames.member_left_frame(chat_id, user_id, owner_now, online)
+    frame = await frames.member_left_frame(chat_id, user_id, count, owner_now, online)
     await _publish(chat_topic(chat_id), frame)
 
 

@@ -67,17 +67,30 @@ async def chat_item_frame(chat: Chat, name: str) -> str:
     return await _frame("chats/_item.html", summary=NewChatItem(chat, name))
 
 
-async def member_frame(chat_id: int, person: User, role: str, online: set[int]) -> str:
+async def members_added_frame(
+    chat_id: int, people: list[User], count: int, online: set[int]
+) -> str:
+    """New members for the member list, and the chat's member count now (the header)."""
     return await _frame(
-        "chats/_member.html", chat_id=chat_id, person=person, role=role, online=online
+        "live/members_added.html",
+        chat_id=chat_id,
+        people=people,
+        role="member",
+        count=count,
+        online=online,
     )
 
 
 async def member_left_frame(
-    chat_id: int, user_id: int, owner: Owner | None, online: set[int]
+    chat_id: int, user_id: int, count: int, owner: Owner | None, online: set[int]
 ) -> str:
     return await _frame(
-        "live/member_left.html", chat_id=chat_id, user_id=user_id, owner=owner, online=online
+        "live/member_left.html",
+        chat_id=chat_id,
+        user_id=user_id,
+        count=count,
+        owner=owner,
+        online=online,
     )
 
 

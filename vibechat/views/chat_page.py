@@ -32,7 +32,9 @@ async def render_chat_page(chat_id: int, values=None, errors=None, status: int =
     if messages and status == 200:
         # Read when shown as asked; a form sent back with an error is not a visit.
         await mark_read_up_to(membership, messages[-1].seq)
-    online = await online_among(members)
+    # The reader is online: they are looking at the page (without JavaScript no socket
+    # says so, and "offline" beside their own name would be false).
+    online = await online_among(members) | {g.user.id}
     body = await render_template(
         "chats/show.html",
         chat=membership.chat,

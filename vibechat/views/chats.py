@@ -141,11 +141,13 @@ async def render_members_page(chat_id: int, values=None, errors=None, status: in
         members = await queries.members_of(session, chat_id)
         names = await queries.chat_names(session, [membership.chat], g.user)
     if is_htmx():
-        # The chat page's member list, with who is online (a page refreshes it after
-        # an outage, when presence frames may have been missed).
+        # The chat page's member list, with who is online, and the header's count (a page
+        # refreshes them after an outage, when frames may have been missed).
         online = await online_among(members)
         body = await render_template(
             "chats/_member_list.html", chat=membership.chat, members=members, online=online
+        ) + await render_template(
+            "chats/_member_count.html", chat_id=chat_id, count=len(members), oob=True
         )
         return body, status
     body = await render_template(
@@ -185,7 +187,7 @@ async def add_members(chat_id: int):
         added = await queries.add_members(session, membership.chat, users)
         await session.commit()
     if added:
-        await events.members_added(membership.chat, added)
+        await events.members_added(membership.chat, added, count=len(existing) + len(added))
     return see_other(url_for("chats.members", chat_id=chat_id))
 
 
@@ -200,9 +202,10 @@ async def remove_member(chat_id: int, username: str):
         if user is None or not await queries.remove_member(session, membership.chat, user.id):
             abort(404, "That person is not in this chat.")
         owner = await queries.owner_of(session, chat_id)
+        count = len(await queries.member_ids_of(session, chat_id))
         await session.commit()
     reason = events.LEFT if user.id == g.user.id else events.REMOVED
-    await events.member_left(chat_id, user.id, reason=reason, owner=owner)
+    await events.member_left(chat_id, user.id, reason=reason, owner=owner, count=count)
     if user.id == g.user.id:
         return see_other(url_for("chats.index"))
     return see_other(url_for("chats.members", chat_id=chat_id))
@@ -242,8 +245,9 @@ async def leave(chat_id: int):
             abort(403, "A direct chat always has the same two people.")
         await queries.remove_member(session, membership.chat, g.user.id)
         owner = await queries.owner_of(session, chat_id)
+        count = len(await queries.member_ids_of(session, chat_id))
         await session.commit()
-    await events.member_left(chat_id, g.user.id, reason=events.LEFT, owner=owner)
+    await events.member_left(chat_id, g.user.id, reason=events.LEFT, owner=owner, count=count)
     return see_other(url_for("chats.index"))
 
 
