@@ -64,7 +64,9 @@ async def presence_on_chat_page(viewer: RemotePerson, chat: int) -> dict[str, st
     """username -> "1"/"0" as the chat page of the viewer's process shows its members."""
     page = await viewer.http.get(f"/chats/{chat}")
     assert page.status_code == 200
-    rows = re.findall(r'<span class="member-name">([^<]+)</span>.*?data-online="(\d)"', page.text)
+    rows = re.findall(
+        r'<span class="member-name"[^>]*>([^<]+)</span>.*?data-online="(\d)"', page.text
+    )
     return dict(rows)
 
 
