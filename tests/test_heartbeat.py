@@ -86,7 +86,7 @@ async def test_a_busy_socket_gets_no_heartbeat_and_a_silent_one_is_closed():
     fresh, busy = connection(1, now - EVERY), connection(2, now - EVERY)
     busy.queue.put_nowait("<p id='n' hx-swap-oob='true'>a frame</p>")
     silent = connection(3, now - (SILENT_AFTER + 0.5) * EVERY)
-    beat(SimpleNamespace(connections={fresh, busy, silent}), EVERY, now)
+    beat({fresh, busy, silent}, EVERY, now)
     assert fresh.queue.get_nowait() == HEARTBEAT and not fresh.closing.is_set()
     assert busy.queue.qsize() == 1 and not busy.closing.is_set()
     assert silent.queue.empty() and silent.close_code == SILENT
