@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import brotli
+import rcssmin
+import rjsmin
 from markupsafe import Markup
 from quart import (
     Quart,
@@ -122,15 +124,30 @@ class Script:
         return response
 
 
+MINIFIERS = {".js": rjsmin.jsmin, ".css": rcssmin.cssmin}
+
+
+@functools.lru_cache(maxsize=32)
+def shipped(path: Path) -> bytes:
+    """A versioned file as it travels: our own script and stylesheet without comments
+    and indentation (rjsmin, rcssmin: a third smaller after brotli), a file minified
+    already (*.min.js, the vendored ones) as it came. The file on disk stays readable;
+    its unversioned URL serves it as is."""
+    minify = MINIFIERS.get(path.suffix)
+    if minify is None or ".min." in path.name:
+        return path.read_bytes()
+    return minify(path.read_text(encoding="utf-8")).encode()
+
+
 @functools.lru_cache(maxsize=32)
 def best_brotli(path: Path) -> bytes:
-    return brotli.compress(path.read_bytes(), quality=11)
+    return brotli.compress(shipped(path), quality=11)
 
 
 def versioned(response: Response, path: Path) -> None:
     """A file under a versioned URL: kept for a year and never asked again (so neither
-    validators nor Expires, about 130 bytes), and compressed once per process at
-    brotli's best, about a tenth smaller than the on-the-fly quality that suits pages."""
+    validators nor Expires, about 130 bytes), minified, and compressed once per process
+    at brotli's best, about a tenth smaller than the on-the-fly quality that suits pages."""
     response.headers["Cache-Control"] = IMMUTABLE
     for name in ("ETag", "Last-Modified", "Expires"):
         response.headers.pop(name, None)
@@ -139,6 +156,8 @@ def versioned(response: Response, path: Path) -> None:
     if request.accept_encodings["br"] > 0:
         response.set_data(best_brotli(path))
         response.headers["Content-Encoding"] = "br"
+    else:
+        response.set_data(shipped(path))
 
 
 async def cache_static_files(response: Response) -> Response:
