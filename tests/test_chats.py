@@ -490,6 +490,61 @@ async def test_opening_a_chat_marks_it_read(alice, bob, db, watercooler):
     assert (await membership(db, watercooler, "bob")).last_read_seq == 0
 
 
+async def test_the_chat_page_lists_the_readers_chats_beside_it_the_open_one_marked(
+    alice, bob, carol, watercooler
+):
+    corner = await create_chat(carol, "Carol's corner", "bob")
+    direct = await open_direct(bob, "alice")
+    await send(bob, direct, "are you there?")
+    await send(bob, watercooler, "hello")
+    page = await bob.page(f"/chats/{watercooler}")
+    side = page.css_first('nav.chat-side[aria-labelledby="side-heading"]')
+    assert page.css_first("#side-heading").text() == "Your chats"
+    # The same list as /chats, newest activity first, and after the chat in the page.
+    items = side.css("li.chat-item")
+    assert [item.css_first(".chat-name").text() for item in items] == [
+        "Watercooler",
+        "Alice Liddell",
+        "Carol's corner",
+    ]
+    assert page.html.index("chat-side") > page.html.index('id="composer"')
+    opened = side.css_first(f"li#chat-{watercooler} a.chat-link")
+    assert opened.attributes["aria-current"] == "page"
+    assert [a.attributes.get("aria-current") for a in side.css("a.chat-link")][1:] == [None, None]
+    assert side.css_first(f"#chat-preview-{watercooler}").text() == "You: hello"
+    # Unread elsewhere is counted; the open chat has nothing unread: it is being read.
+    await send(carol, corner, "news")
+    await send(alice, watercooler, "and to you")
+    side = (await bob.page(f"/chats/{watercooler}")).css_first("nav.chat-side")
+    assert side.css_first(f"#unread-{corner} .unread").text() == "1 unread"
+    assert side.css_first(f"#unread-{watercooler} .unread") is None
+    assert side.css_first(".chat-list").attributes["data-refresh-url"] == "/chats?recent=20"
+    assert side.css_first('a[href="/chats"]') is None  # all of them are here
+
+
+async def test_the_side_list_holds_the_20_most_recent_chats_and_links_to_all(alice):
+    chats = [await create_chat(alice, f"Chat {n}") for n in range(21)]
+    page = await alice.page(f"/chats/{chats[0]}")
+    side = page.css_first("nav.chat-side")
+    names = [item.css_first(".chat-name").text() for item in side.css("li.chat-item")]
+    assert names == [f"Chat {n}" for n in range(20, 0, -1)]  # not the oldest: the open one
+    assert side.css_first('a[href="/chats"]').text() == "All chats"
+    # The list as it comes anew after an outage (app.js): the same 20, as a fragment.
+    fragment = await alice.get("/chats?recent=20", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    listed = html((await fragment.get_data()).decode()).css("li.chat-item .chat-name")
+    assert [name.text() for name in listed] == names
+    everything = await alice.get("/chats", headers={"HX-Request": "true"})
+    assert (await everything.get_data()).decode().count('class="chat-item"') == 21
+
+
+@pytest.mark.parametrize("recent", ["0", "-1", "many", "1e3", "99999999999999999999"])
+async def test_a_bad_recent_count_is_refused(alice, watercooler, recent):
+    response = await alice.get(f"/chats?recent={recent}", headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert "recent must be a whole number" in (await response.get_data()).decode()
+
+
 # -- members -----------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import TIMEOUT, expect_live
+from tests.support.browser import expect_live, in_view, signed_in_page
 from tools.demo_server import WATERCOOLER, demo_server, sign_in
 
 pytestmark = pytest.mark.browser
@@ -35,33 +35,7 @@ def demo(chromium_executable) -> Iterator[dict]:
 
 def open_as(browser: Browser, demo: dict, name: str, viewport: dict, *, javascript=True) -> Page:
     client, _ = demo["people"][name]
-    context = browser.new_context(
-        base_url=demo["url"], viewport=viewport, java_script_enabled=javascript
-    )
-    context.set_default_timeout(TIMEOUT)
-    context.add_cookies(
-        [{"name": k, "value": v, "url": demo["url"]} for k, v in client.cookies.items()]
-    )
-    return context.new_page()
-
-
-def in_view(page: Page, selector: str) -> bool:
-    """Wholly inside the window and inside every box that clips it."""
-    return page.evaluate(
-        """selector => {
-          const element = document.querySelector(selector)
-          const rect = element.getBoundingClientRect()
-          if (rect.top < 0 || rect.bottom > innerHeight + 0.5) return false
-          for (let box = element.parentElement; box; box = box.parentElement) {
-            const style = getComputedStyle(box)
-            if (style.overflowY === 'visible') continue
-            const clip = box.getBoundingClientRect()
-            if (rect.top < clip.top - 0.5 || rect.bottom > clip.bottom + 0.5) return false
-          }
-          return true
-        }""",
-        selector,
-    )
+    return signed_in_page(browser, demo["url"], client, viewport, javascript=javascript)
 
 
 def post(demo: dict, name: str, body: str) -> None:

@@ -166,14 +166,18 @@ def _unread_count(user_id: int):
     )
 
 
-async def chat_summaries(session: AsyncSession, user: User) -> list[ChatSummary]:
-    """The user's chats, newest activity first, with unread counts and a preview."""
+async def chat_summaries(
+    session: AsyncSession, user: User, limit: int | None = None
+) -> list[ChatSummary]:
+    """The user's chats, newest activity first, with unread counts and a preview: all of
+    them, or the `limit` most recently active."""
     rows = (
         await session.execute(
             select(Chat, Membership, _unread_count(user.id))
             .join(Membership, Membership.chat_id == Chat.id)
             .where(Membership.user_id == user.id)
             .order_by(Chat.last_activity_at.desc(), Chat.id.desc())
+            .limit(limit)
         )
     ).all()
     chat_ids = [chat.id for chat, _, _ in rows]

@@ -4,7 +4,8 @@
  * data-more-before (while it matches, the list shows only the newest: nothing goes
  * before its first) and data-empty (the note hidden once one arrives).
  * A hidden stand-in goes there and htmx's swap by id replaces it. Elements that no list
- * here holds (frames meant for other pages) are parked out of sight and dropped. */
+ * here holds (frames meant for other pages) are parked out of sight and dropped; the
+ * body hears of each (vibechat:parked, the element in detail). */
 
 const sink = document.createElement('div')
 sink.hidden = true
@@ -43,6 +44,7 @@ export function place (html) {
     const next = list ? spot(list, element) : undefined
     if (next === undefined) {
       sink.append(stub)
+      document.body.dispatchEvent(new CustomEvent('vibechat:parked', { detail: element }))
       continue
     }
     const { by, name } = order(list)

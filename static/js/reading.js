@@ -62,7 +62,8 @@ function countUnread (event) {
   const seq = Number(preview.dataset.seq)
   if (!(seq > item.dataset.lastSeq)) return
   item.dataset.lastSeq = seq
-  if (preview.dataset.author !== body.dataset.me) {
+  // The open chat (in the list beside it) is being read: nothing in it is unread.
+  if (preview.dataset.author !== body.dataset.me && !(log && item.dataset.chat === log.dataset.chat)) {
     const slot = item.querySelector('.unread-slot')
     const count = Number(slot.dataset.count) + 1
     const badge = document.createElement('span')
@@ -74,6 +75,25 @@ function countUnread (event) {
   }
   item.dataset.at = preview.dataset.at
   reorder(item)
+}
+
+// A list of the most recent chats only (beside a chat) has no place for news from a
+// chat further down (place.js parks its preview): it comes anew, that chat on top.
+function comeAnew ({ detail }) {
+  const list = document.querySelector('.chat-list')
+  if (!list || !detail.matches('.chat-preview') || list.dataset.refreshing) return
+  list.dataset.refreshing = 1
+  htmx.ajax('GET', list.dataset.refreshUrl, { target: list, swap: 'outerHTML' })
+}
+
+// A list that came anew marks the open chat as the page did, with nothing unread.
+function markOpen (root) {
+  const item = root.querySelector && root.querySelector(`.chat-item[data-chat="${log.dataset.chat}"]`)
+  if (!item) return
+  item.querySelector('.chat-link').setAttribute('aria-current', 'page')
+  const slot = item.querySelector('.unread-slot')
+  slot.dataset.count = 0
+  slot.replaceChildren()
 }
 
 // News on the chat list: said once a burst is over, in its status element's words.
@@ -127,9 +147,10 @@ export function start (core) {
   live = core
   log = live.log
   localTimes(document)
-  htmx.onLoad(root => { localTimes(root); if (log) group() })
+  htmx.onLoad(root => { localTimes(root); if (log) { group(); markOpen(root) } })
   body.addEventListener('htmx:oobAfterSwap', countUnread)
   body.addEventListener('htmx:oobAfterSwap', retitle)
+  body.addEventListener('vibechat:parked', comeAnew)
   if (!log) return
   const region = log.closest('[role=log]') || log // the one live region
   readSeq = newestSeq()

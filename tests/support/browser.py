@@ -182,3 +182,40 @@ def post_form(page: Page, path: str, data: dict[str, str]) -> None:
     token = page.locator('input[name="csrf_token"]').first.input_value()
     response = page.context.request.post(path, form={**data, "csrf_token": token}, max_redirects=0)
     assert response.status == 303, (path, response.status, response.text()[:300])
+
+
+# -- pages as a signed-in person sees them, and what is on screen --------------------------
+
+
+def signed_in_page(
+    browser, base_url: str, client, viewport: dict, *, javascript: bool = True
+) -> Page:
+    """A new page in its own context, carrying an HTTP session's cookies (an httpx client
+    signed in by tools.demo_server.sign_in)."""
+    context = browser.new_context(
+        base_url=base_url, viewport=viewport, java_script_enabled=javascript
+    )
+    context.set_default_timeout(TIMEOUT)
+    context.add_cookies(
+        [{"name": k, "value": v, "url": base_url} for k, v in client.cookies.items()]
+    )
+    return context.new_page()
+
+
+def in_view(page: Page, selector: str) -> bool:
+    """Wholly inside the window and inside every box that clips it."""
+    return page.evaluate(
+        """selector => {
+          const element = document.querySelector(selector)
+          const rect = element.getBoundingClientRect()
+          if (rect.top < 0 || rect.bottom > innerHeight + 0.5) return false
+          for (let box = element.parentElement; box; box = box.parentElement) {
+            const style = getComputedStyle(box)
+            if (style.overflowY === 'visible') continue
+            const clip = box.getBoundingClientRect()
+            if (rect.top < clip.top - 0.5 || rect.bottom > clip.bottom + 0.5) return false
+          }
+          return true
+        }""",
+        selector,
+    )

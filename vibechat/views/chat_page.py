@@ -12,6 +12,10 @@ from vibechat import queries
 from vibechat.views.base import mark_read_up_to, member_or_404, online_among
 from vibechat.web import db
 
+# The chat list beside the conversation (on wide screens) holds the most recently active
+# chats: every chat page carries it, phones too (hidden there), so it is kept short.
+SIDE_LIST_CHATS = 20
+
 
 def composer(values=None, errors=None) -> dict:
     """What templates/chats/_composer.html needs: the text kept, its error, and a new
@@ -29,6 +33,7 @@ async def render_chat_page(chat_id: int, values=None, errors=None, status: int =
         messages = await queries.latest_messages(session, chat_id)
         members = await queries.members_of(session, chat_id)
         names = await queries.chat_names(session, [membership.chat], g.user)
+        summaries = await queries.chat_summaries(session, g.user, limit=SIDE_LIST_CHATS + 1)
     if messages and status == 200:
         # Read when shown as asked; a form sent back with an error is not a visit.
         await mark_read_up_to(membership, messages[-1].seq)
@@ -43,6 +48,9 @@ async def render_chat_page(chat_id: int, values=None, errors=None, status: int =
         members=members,
         messages=messages,
         online=online,
+        summaries=summaries[:SIDE_LIST_CHATS],
+        more_chats=len(summaries) > SIDE_LIST_CHATS,
+        recent=SIDE_LIST_CHATS,
         **composer(values, errors),
     )
     return body, status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint, abort, g, render_template, request, url_for
+from werkzeug.exceptions import BadRequest
 
 from vibechat import forms, queries
 from vibechat.live import events
@@ -25,10 +26,16 @@ async def index():
 
 
 async def render_chat_list(values=None, errors=None, status: int = 200):
+    # ?recent=N: the N most recently active only, as the chat page's side list holds them.
+    recent = forms.non_negative_int(request.args.get("recent"), "recent")
+    if recent == 0:
+        raise BadRequest("recent must be a whole number from 1 up.")
     async with db().read() as session:
-        summaries = await queries.chat_summaries(session, g.user)
+        summaries = await queries.chat_summaries(session, g.user, limit=recent)
     if is_htmx():
-        return await render_template("chats/_list.html", summaries=summaries, reader=g.user), status
+        return await render_template(
+            "chats/_list.html", summaries=summaries, reader=g.user, recent=recent
+        ), status
     body = await render_template(
         "chats/index.html", summaries=summaries, values=values or {}, errors=errors or {}
     )
