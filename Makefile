@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast test-postgres bench bench-scaling check lint audit format demo migrate clean lighthouse screenshots
+.PHONY: run test test-fast test-postgres bench bench-scaling check lint audit format demo migrate clean lighthouse screenshots translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,14 @@ test-fast: $(VENV)/.installed-test
 # database-layer tests run on both in make test already.
 test-postgres: $(VENV)/.installed-test
 	VIBECHAT_TEST_DATABASE=postgres $(BIN)/python -m pytest -m app_database $(XDIST) $(PYTEST_ARGS)
+
+# Extract every marked text into a template catalog, merge it into each language's .po
+# (new texts come in untranslated, and tests/test_i18n.py fails until they are
+# translated), and check that each compiles. The .mo is compiled at start (vibechat/i18n.py).
+translations: $(VENV)/.installed-run
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile --statistics -d translations -o /dev/null -l ru -i translations/ru/LC_MESSAGES/messages.po
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

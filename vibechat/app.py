@@ -10,6 +10,7 @@ from vibechat.db import Database
 from vibechat.errors import register_error_handlers
 from vibechat.headers import add_security_headers
 from vibechat.http1 import forgive_empty_lines, refuse_ambiguous_length
+from vibechat.i18n import init_i18n
 from vibechat.live.broker import Broker
 from vibechat.live.envelope import SESSION_CHECK
 from vibechat.live.setup import init_live
@@ -18,7 +19,7 @@ from vibechat.proxy import behind_proxies
 from vibechat.rate_limits import RateLimits
 from vibechat.sessions import init_sessions
 from vibechat.templating import register_template_helpers
-from vibechat.views import account, auth, chats, messages, ops
+from vibechat.views import account, auth, chats, language, messages, ops
 from vibechat.warmup import init_warmup
 from vibechat.web import IdConverter
 
@@ -74,13 +75,14 @@ def create_app(
 
     logs.init_request_logging(app)  # first: every later hook's lines carry the request id
     init_sessions(app, settings)
+    init_i18n(app)  # after the session (the account's language), before any refusal
     app.before_request(security.check_csrf)
     app.after_request(security.remember_csrf_cookie)
     app.after_request(_no_cache_for_pages)
     app.after_request(add_security_headers)
 
     app.url_map.converters["id"] = IdConverter
-    for blueprint in (auth.bp, account.bp, chats.bp, messages.bp, ops.bp):
+    for blueprint in (auth.bp, account.bp, chats.bp, messages.bp, language.bp, ops.bp):
         app.register_blueprint(blueprint)
     init_live(app, settings, broker=broker, session_check=session_check)
     register_error_handlers(app)

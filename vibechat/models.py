@@ -70,6 +70,8 @@ class User(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set by `vibechat deactivate-user`: no sign-in, no session; the messages stay.
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The language chosen with POST /language ("en", "ru"); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class Session(Base):

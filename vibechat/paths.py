@@ -1,10 +1,12 @@
-"""Where the app's own files are (templates/, static/, migrations/) and where its state goes.
+"""Where the app's own files are (templates/, static/, migrations/, translations/) and
+where its state goes.
 
-In a checkout the three folders sit at the repository root, beside the package (SPEC
+In a checkout the four folders sit at the repository root, beside the package (SPEC
 §1), and an editable install (`make run`, tests) uses them there. A wheel or a plain
 `pip install .` has no repository around it, so pyproject.toml maps them into the
-package (vibechat/templates/, vibechat/static/, vibechat/migrations/). Everything that
-needs one of them asks this module, so both cases take the same path through the code.
+package (vibechat/templates/, vibechat/static/, vibechat/migrations/,
+vibechat/translations/). Everything that needs one of them asks this module, so both
+cases take the same path through the code.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ _FILES = PACKAGE if INSTALLED else PACKAGE.parent
 TEMPLATES = _FILES / "templates"
 STATIC = _FILES / "static"
 MIGRATIONS = _FILES / "migrations"
+TRANSLATIONS = _FILES / "translations"
 
 
 def default_instance() -> Path:

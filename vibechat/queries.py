@@ -132,6 +132,10 @@ async def set_password(session: AsyncSession, user_id: int, password_hash: str) 
     )
 
 
+async def set_language(session: AsyncSession, user_id: int, language: str) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(language=language))
+
+
 async def set_deactivated(session: AsyncSession, user_id: int, when: datetime | None) -> None:
     """Deactivate a person as of when, or (None) let them sign in again."""
     await session.execute(update(User).where(User.id == user_id).values(deactivated_at=when))

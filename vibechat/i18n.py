@@ -1,0 +1,136 @@
+"""Languages: which one a request speaks, and its words (gettext catalogs through Babel).
+
+English is the language the code is written in (every msgid is the English text), so it
+needs no catalog; translations/ru/LC_MESSAGES/messages.po holds the Russian. A catalog
+is compiled in memory the first time its language is spoken (Babel's read_po and
+write_mo), so no compiled .mo file is committed or built at install: a .po that changes
+is what runs at the next start.
+
+The language of a request is chosen before its view runs (`choose`): the account's
+choice, else the `vibechat_language` cookie (set by POST /language when signed out),
+else the browser's Accept-Language by quality, else English. It lives in a ContextVar,
+so `gettext` here and in templates ({% trans %}, _(), ngettext) needs no argument, and
+a live frame, rendered outside any request, says which language it is rendered in with
+`speaking(language)`.
+
+A hook of our own rather than quart-babel: that extension (1.0.7) expects compiled .mo
+files on disk, pulls in pytz, and selects a locale only inside a request, while frames
+are rendered once per language outside one; what we need of it is these few lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator
+from contextvars import ContextVar
+from io import BytesIO
+
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import LazyProxy, NullTranslations, Translations
+from quart import Quart, g, request
+
+from vibechat import paths
+
+LANGUAGES = ("en", "ru")
+DEFAULT = "en"
+COOKIE = "vibechat_language"
+# What each language is called in itself: the switch offers them in these words.
+NAMES = {"en": "English", "ru": "Русский"}
+
+_language: ContextVar[str] = ContextVar("language", default=DEFAULT)
+
+
+@functools.cache
+def translations(language: str) -> NullTranslations:
+    """The language's catalog, compiled once per process; English has none."""
+    if language == DEFAULT:
+        return NullTranslations()
+    path = paths.TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=language)
+    compiled = BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)  # a fuzzy guess is not a translation
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def current() -> str:
+    return _language.get()
+
+
+def locale() -> Locale:
+    return Locale.parse(current())
+
+
+def gettext(message: str, **variables) -> str:
+    text = translations(current()).ugettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables) -> str:
+    """The form for n in the current language (Russian has three: 1, 2-4, 5 and more);
+    `%(num)d` in the text is n."""
+    text = translations(current()).ungettext(singular, plural, n)
+    return text % {"num": n, **variables}
+
+
+_ = gettext
+
+
+def lazy_gettext(message: str, **variables) -> LazyProxy:
+    """For text defined at import time (constants): translated where it is used."""
+    return LazyProxy(gettext, message, enable_cache=False, **variables)
+
+
+@contextlib.contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Render or say something in `language` (a frame is rendered once per language)."""
+    token = _language.set(language)
+    try:
+        yield
+    finally:
+        _language.reset(token)
+
+
+def known(language: str | None) -> str | None:
+    return language if language in LANGUAGES else None
+
+
+def choose() -> str:
+    """The account's choice, else the cookie, else Accept-Language by quality, else
+    English."""
+    user = g.get("user")
+    return (
+        known(user.language if user else None)
+        or known(request.cookies.get(COOKIE))
+        or request.accept_languages.best_match(LANGUAGES)
+        or DEFAULT
+    )
+
+
+async def speak_the_readers_language() -> None:
+    """Before every request and socket (after the session is known)."""
+    _language.set(choose())
+
+
+def init_i18n(app: Quart) -> None:
+    app.before_request(speak_the_readers_language)
+    app.before_websocket(speak_the_readers_language)
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    # {% trans %} blocks may wrap like the HTML around them: their whitespace is
+    # collapsed, in the page and in the catalog alike (babel.cfg says the same).
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    # Jinja's "newstyle" gettext: it escapes and fills in %(name)s itself, and fails
+    # loudly on a missing variable instead of leaving a "%s" on the page.
+    app.jinja_env.install_gettext_callables(
+        lambda message: translations(current()).ugettext(message),
+        lambda singular, plural, n: translations(current()).ungettext(singular, plural, n),
+        newstyle=True,
+    )
+
+    @app.context_processor
+    def language() -> dict:
+        return {"language": current(), "languages": NAMES}
