@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 import httpx
+import rcssmin
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
@@ -36,6 +37,7 @@ SOURCES = {
     "templates": "vibechat/templates",
     "static": "vibechat/static",
     "migrations": "vibechat/migrations",
+    "translations": "vibechat/translations",
 }
 SERVER_START = 60  # seconds; hypercorn imports the app and opens the database
 SLOW_STEP = 300  # seconds for a build or an install on a loaded machine
@@ -51,7 +53,7 @@ def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 def shipped_files(source: Path) -> set[str]:
     """Every file the wheel must carry, by its path inside the wheel: the package's
-    modules, and everything in the three folders."""
+    modules, and everything in the four folders."""
     files = set()
     for folder, inside in SOURCES.items():
         for path in (source / folder).rglob("*.py" if folder == "vibechat" else "*"):
@@ -165,8 +167,15 @@ def test_the_installed_wheel_migrates_and_serves_pages_and_static_files(venv, bu
             assert stylesheet.startswith("/static/app.css?v=")
             css = client.get(stylesheet)
             assert css.status_code == 200
-            assert css.content == (built[0] / "static" / "app.css").read_bytes()
+            # The installed stylesheet, minified as it travels (vibechat.templating).
+            assert (
+                css.content
+                == rcssmin.cssmin((built[0] / "static" / "app.css").read_text()).encode()
+            )
             assert "immutable" in css.headers["Cache-Control"]
+            # The Russian catalog came along: a Russian browser gets Russian.
+            russian = client.get("/login", headers={"Accept-Language": "ru"})
+            assert '<html lang="ru">' in russian.text and "Язык:" in russian.text
             # A file in a subfolder of static/ (signed-out pages load no script).
             vendored = sorted((built[0] / "static" / "vendor").glob("htmx-*.js"))[0]
             script = client.get(f"/static/vendor/{vendored.name}")
