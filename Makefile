@@ -66,7 +66,7 @@ test-postgres: $(VENV)/.installed-test
 # (new texts come in untranslated, and tests/test_i18n.py fails until they are
 # translated), and check that each compiles. The .mo is compiled at start (vibechat/i18n.py).
 translations: $(VENV)/.installed-run
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -k lazy_gettext -o $(VENV)/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -k lazy_gettext -k plural_forms:1,2 -o $(VENV)/messages.pot .
 	$(BIN)/pybabel update -i $(VENV)/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile --statistics -d translations -o /dev/null -l ru -i translations/ru/LC_MESSAGES/messages.po
 

@@ -79,6 +79,17 @@ def ngettext(singular: str, plural: str, n: int, **variables) -> str:
 
 _ = gettext
 
+# A number of each CLDR plural category, for rendering that category's form.
+_SAMPLES = {"one": 1, "few": 2, "many": 5, "other": 5}
+
+
+def plural_forms(singular: str, plural: str) -> dict[str, str]:
+    """A count's text in each plural category (one, few, many, other), for a page's
+    script to choose from with Intl.PluralRules and fill in; `{n}` and other braces are
+    left for it. Rendered as data-one, data-few … attributes."""
+    catalog = translations(current())
+    return {name: catalog.ungettext(singular, plural, n) for name, n in _SAMPLES.items()}
+
 
 def lazy_gettext(message: str, **variables) -> LazyProxy:
     """For text defined at import time (constants): translated where it is used."""
@@ -130,6 +141,8 @@ def init_i18n(app: Quart) -> None:
         lambda singular, plural, n: translations(current()).ungettext(singular, plural, n),
         newstyle=True,
     )
+
+    app.jinja_env.globals["plural_forms"] = plural_forms
 
     @app.context_processor
     def language() -> dict:
