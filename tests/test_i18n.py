@@ -11,7 +11,9 @@ from babel.messages.pofile import read_po
 
 from tests.support.db import snapshot, user_id
 from tests.support.html import html
+from tests.support.live import live
 from vibechat import i18n, paths
+from vibechat.live.envelope import open_envelope, seal
 from vibechat.models import User
 
 RU = {"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"}
@@ -146,3 +148,103 @@ def test_russian_counts_take_three_plural_forms():
 def member_count(n: int) -> str:
     # The chat header's count, as templates/chats/_member_count.html asks for it.
     return i18n.ngettext("%(count)s member", "%(count)s members", n, count=n)
+
+
+# -- pages, forms and errors in Russian -------------------------------------------------------
+
+
+async def test_signing_in_and_up_speaks_russian(people):
+    visitor = people.anonymous()
+    login = html(await (await visitor.get("/login", headers=RU)).get_data())
+    assert login.css_first("title").text() == "Вход · vibechat"
+    assert login.css_first("h1").text() == "Вход"
+    assert login.css_first('label[for="username"]').text() == "Имя пользователя"
+    assert login.css_first("form.stack button").text() == "Войти"  # the button says "do it"
+    assert login.css_first("a.skip-link").text() == "Перейти к содержимому"
+    assert login.css_first("nav").attributes["aria-label"] == "Аккаунт"
+    register = html(await (await visitor.get("/register", headers=RU)).get_data())
+    assert register.css_first("h1").text() == "Регистрация"
+    assert register.css_first("#password-hint").text().startswith("Минимум 8 символов")
+
+
+async def test_a_refused_form_explains_itself_in_russian(people):
+    visitor = people.anonymous()
+    await visitor.refresh_token("/register")
+    response = await visitor.post(
+        "/register",
+        {"username": "a", "display_name": "", "password": "short"},
+        headers=RU,
+    )
+    assert response.status_code == 422
+    page = html(await response.get_data())
+    assert page.css_first("title").text() == "Ошибка: регистрация · vibechat"
+    assert page.css_first("#username-error").text() == (
+        "Нужно от 3 до 32 символов: латинские буквы, цифры и знаки _ . или -."
+    )
+    assert page.css_first("#password-error").text() == "Нужно хотя бы 8 символов."
+
+
+async def test_error_pages_speak_russian(people):
+    visitor = people.anonymous()
+    missing = await visitor.get("/no/such/page", headers=RU)
+    assert missing.status_code == 404
+    page = html(await missing.get_data())
+    assert page.css_first("h1").text() == "Не найдено"
+    assert "в адресе опечатка" in page.css_first("main p").text()
+    assert page.css_first("main .muted").text() == "Ошибка 404"
+    refused = await visitor.post("/language", {"language": "ru"}, csrf=False, headers=RU)
+    assert refused.status_code == 403
+    assert "Форма устарела" in html(await refused.get_data()).css_first("main p").text()
+
+
+@pytest.mark.parametrize(
+    ("seconds", "spoken"),
+    [(1, "1 секунду"), (3, "3 секунды"), (45, "45 секунд"), (61, "61 секунду"), (600, "10 минут")],
+)
+def test_waiting_times_take_russian_plural_forms(seconds, spoken):
+    from vibechat.rate_limits import _spoken
+
+    with i18n.speaking("ru"):
+        assert _spoken(seconds) == spoken
+
+
+def test_length_limits_take_russian_plural_forms():
+    from vibechat import forms
+
+    with i18n.speaking("ru"):
+        with pytest.raises(forms.Invalid) as error:
+            forms.body("я" * 4001)
+        assert str(error.value) == (
+            "Сообщение может быть не длиннее 4000 символов, а в этом 4001 символ."
+        )
+        with pytest.raises(forms.Invalid) as error:
+            forms.title("x" * 101)
+        assert str(error.value) == "Не больше 100 символов."
+
+
+# -- live frames: rendered once per language, each page gets its own -------------------------
+
+
+async def test_each_socket_hears_a_frame_in_its_pages_language(alice, bob, carol, watercooler):
+    await alice.post(f"/chats/{watercooler}/members", {"members": "carol"})
+    async with (
+        live(bob.client, headers=RU) as bob_ws,
+        live(carol.client, headers={"Accept-Language": "en"}) as carol_ws,
+    ):
+        for name in ("bob", "carol"):
+            response = await alice.post(f"/chats/{watercooler}/members/{name}/remove")
+            assert response.status_code == 303
+        said = {}
+        for name, ws in (("bob", bob_ws), ("carol", carol_ws)):
+            frame = await ws.until(f"p#chat-status-{watercooler}")
+            said[name] = frame.top(f"p#chat-status-{watercooler}").text()
+    assert said == {
+        "bob": "Вас удалили из этого чата.",
+        "carol": "You were removed from this chat.",
+    }
+
+
+def test_a_frame_that_reads_the_same_in_every_language_travels_once():
+    assert seal(("<p>1</p>", "<p>1</p>")) == seal("<p>1</p>")
+    both = seal(("<p>Hi</p>", "<p>Привет</p>"), join=3)
+    assert open_envelope(both) == ({"join": 3}, ("<p>Hi</p>", "<p>Привет</p>"))

@@ -7,6 +7,7 @@ from quart import template_rendered
 
 from tests.support.html import html
 from tests.support.people import send
+from vibechat.i18n import LANGUAGES
 from vibechat.message_cache import RenderedMessages
 
 
@@ -92,12 +93,18 @@ async def test_a_live_frame_renders_its_message_through_the_cache_and_catch_up_r
     app, alice, watercooler
 ):
     """The broadcast of a new message and a catch-up fragment show the same version with
-    data-hx-swap-oob: one rendering serves both."""
+    data-hx-swap-oob: one rendering serves both. The frame is rendered once per language
+    (English and Russian), never once per recipient; a catch-up in either reuses it."""
     with PartialRenders(app) as renders:
         await send(alice, watercooler, "live and caught up")
-        assert renders.count == 1, "the frame rendered the message once"
+        assert renders.count == len(LANGUAGES) == 2, "the frame rendered it once per language"
         fragment = await alice.get(
             f"/chats/{watercooler}/messages?since=0", headers={"HX-Request": "true"}
         )
-        assert renders.count == 1, "the catch-up reused the frame's rendering"
+        russian = await alice.get(
+            f"/chats/{watercooler}/messages?since=0",
+            headers={"HX-Request": "true", "Accept-Language": "ru"},
+        )
+        assert renders.count == 2, "the catch-ups reused the frame's renderings"
+    assert "live and caught up" in await russian.get_data(as_text=True)
     assert "live and caught up" in await fragment.get_data(as_text=True)

@@ -21,8 +21,8 @@ import zipfile
 from pathlib import Path
 
 import httpx
-import rcssmin
 import pytest
+import rcssmin
 from selectolax.lexbor import LexborHTMLParser
 
 from vibechat import schema

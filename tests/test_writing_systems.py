@@ -19,7 +19,7 @@ FAMILY = "\U0001f469\u200d\U0001f469\u200d\U0001f467"
 
 # What languages write with format characters (Unicode Cf), each kept exactly.
 KEPT = {
-    "persian-zwnj": "می\u200cخواهم بروم",  # noqa: RUF001 - Persian; a Persian keyboard types ZWNJ
+    "persian-zwnj": "می\u200cخواهم بروم",
     "kurdish-zwnj": "دە\u200cچم",
     "hebrew-rlm": "שלום\u200f!",  # RLM keeps the ! on the right
     "english-lrm": "C++\u200e rocks",

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from werkzeug.exceptions import BadRequest
 
+from vibechat.i18n import _, lazy_gettext, ngettext
 from vibechat.models import MAX_ID
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,32}")
@@ -24,7 +25,11 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 1024  # Argon2 would hash megabytes happily; nobody types this much.
 MEMBERS_MAX = 100
 # Uniqueness is the database's to decide (username_key), so it is checked on insert.
-USERNAME_TAKEN = "That username is taken."
+USERNAME_TAKEN = lazy_gettext("That username is taken.")
+
+
+def _at_most(limit: int) -> str:
+    return ngettext("Use at most %(num)d character.", "Use at most %(num)d characters.", limit)
 
 
 class Invalid(ValueError):
@@ -43,7 +48,7 @@ def require(form: Mapping[str, str], *names: str) -> dict[str, str]:
     """The named fields, or 400 when the request did not even carry one of them."""
     missing = [name for name in names if name not in form]
     if missing:
-        raise BadRequest(f"The form is missing: {', '.join(missing)}.")
+        raise BadRequest(_("The form is missing: %(fields)s.", fields=", ".join(missing)))
     return {name: form[name] for name in names}
 
 
@@ -87,18 +92,31 @@ def _check_characters(text: str, subject: str, allowed: str = "") -> None:
     for c in text:
         if c in REORDERING:
             raise Invalid(
-                f"{subject} contains {_named(c)}, which reorders the text shown around it,"
-                " so it could read differently from what was written. Please remove it."
+                _(
+                    "%(subject)s contains %(character)s, which reorders the text shown"
+                    " around it, so it could read differently from what was written."
+                    " Please remove it.",
+                    subject=subject,
+                    character=_named(c),
+                )
             )
         if c in ANNOTATION:
             raise Invalid(
-                f"{subject} contains {_named(c)}, which some screens show and others hide."
-                " Please remove it."
+                _(
+                    "%(subject)s contains %(character)s, which some screens show and others"
+                    " hide. Please remove it.",
+                    subject=subject,
+                    character=_named(c),
+                )
             )
         if unicodedata.category(c) == "Cc" and c not in allowed:
             raise Invalid(
-                f"{subject} contains a control character ({_named(c)}) that cannot be shown."
-                " Use visible characters only."
+                _(
+                    "%(subject)s contains a control character (%(character)s) that cannot be"
+                    " shown. Use visible characters only.",
+                    subject=subject,
+                    character=_named(c),
+                )
             )
 
 
@@ -110,7 +128,7 @@ def _one_line(value: str) -> str:
 def username(value: str) -> str:
     value = value.strip()
     if not USERNAME_RE.fullmatch(value):
-        raise Invalid("Use 3 to 32 characters: letters a to z, digits, and the signs _ . or -.")
+        raise Invalid(_("Use 3 to 32 characters: letters a to z, digits, and the signs _ . or -."))
     return value
 
 
@@ -119,18 +137,22 @@ def display_name(value: str, fallback: str) -> str:
     if _is_blank(value):
         return fallback
     if len(value) > DISPLAY_NAME_MAX:
-        raise Invalid(f"Use at most {DISPLAY_NAME_MAX} characters.")
-    _check_characters(value, "The name")
+        raise Invalid(_at_most(DISPLAY_NAME_MAX))
+    _check_characters(value, _("The name"))
     return value
 
 
 def new_password(value: str, for_username: str) -> str:
     if len(value) < PASSWORD_MIN:
-        raise Invalid(f"Use at least {PASSWORD_MIN} characters.")
+        raise Invalid(
+            ngettext(
+                "Use at least %(num)d character.", "Use at least %(num)d characters.", PASSWORD_MIN
+            )
+        )
     if len(value) > PASSWORD_MAX:
-        raise Invalid(f"Use at most {PASSWORD_MAX} characters.")
+        raise Invalid(_at_most(PASSWORD_MAX))
     if for_username and for_username.lower() in value.lower():
-        raise Invalid("The password must not contain the username.")
+        raise Invalid(_("The password must not contain the username."))
     return value
 
 
@@ -164,10 +186,10 @@ def new_account(
 def title(value: str) -> str:
     value = _one_line(value)
     if _is_blank(value):
-        raise Invalid("Give the chat a title.")
+        raise Invalid(_("Give the chat a title."))
     if len(value) > TITLE_MAX:
-        raise Invalid(f"Use at most {TITLE_MAX} characters.")
-    _check_characters(value, "The title")
+        raise Invalid(_at_most(TITLE_MAX))
+    _check_characters(value, _("The title"))
     return value
 
 
@@ -176,12 +198,17 @@ def body(value: str) -> str:
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = LEADING_SPACE_OR_BOM.sub("", value).rstrip()
     if _is_blank(value):
-        raise Invalid("Write a message first.")
+        raise Invalid(_("Write a message first."))
     if len(value) > BODY_MAX:
         raise Invalid(
-            f"A message can be at most {BODY_MAX} characters (this one has {len(value)})."
+            ngettext(
+                "A message can be at most %(max)d characters (this one has %(num)d).",
+                "A message can be at most %(max)d characters (this one has %(num)d).",
+                len(value),
+                max=BODY_MAX,
+            )
         )
-    _check_characters(value, "The message", allowed="\n\t")
+    _check_characters(value, _("The message"), allowed="\n\t")
     return value
 
 
@@ -194,12 +221,18 @@ def usernames(value: str) -> list[str]:
             continue
         name = raw.removeprefix("@")
         if not USERNAME_RE.fullmatch(name):
-            raise Invalid(f"“{raw[:40]}” is not a valid username.")
+            raise Invalid(_("“%(name)s” is not a valid username.", name=raw[:40]))
         if name.lower() not in seen:
             seen.add(name.lower())
             names.append(name)
     if len(names) > MEMBERS_MAX:
-        raise Invalid(f"Add at most {MEMBERS_MAX} people at once.")
+        raise Invalid(
+            ngettext(
+                "Add at most %(num)d person at once.",
+                "Add at most %(num)d people at once.",
+                MEMBERS_MAX,
+            )
+        )
     return names
 
 
@@ -209,7 +242,7 @@ def client_token(value: str) -> str | None:
     if not value:
         return None
     if len(value) > 64 or not re.fullmatch(r"[A-Za-z0-9_-]+", value):
-        raise Invalid("The send token is malformed; reload the page.")
+        raise Invalid(_("The send token is malformed; reload the page."))
     return value
 
 
@@ -218,5 +251,7 @@ def non_negative_int(value: str | None, name: str) -> int | None:
     if value is None:
         return None
     if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
-        raise BadRequest(f"{name} must be a whole number from 0 to {MAX_ID}.")
+        raise BadRequest(
+            _("%(name)s must be a whole number from 0 to %(max)d.", name=name, max=MAX_ID)
+        )
     return int(value)

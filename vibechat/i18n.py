@@ -30,7 +30,7 @@ from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy, NullTranslations, Translations
-from quart import Quart, g, request
+from quart import Quart, g, has_websocket_context, request, websocket
 
 from vibechat import paths
 
@@ -114,10 +114,11 @@ def choose() -> str:
     """The account's choice, else the cookie, else Accept-Language by quality, else
     English."""
     user = g.get("user")
+    asking = websocket if has_websocket_context() else request
     return (
         known(user.language if user else None)
-        or known(request.cookies.get(COOKIE))
-        or request.accept_languages.best_match(LANGUAGES)
+        or known(asking.cookies.get(COOKIE))
+        or asking.accept_languages.best_match(LANGUAGES)
         or DEFAULT
     )
 
@@ -136,10 +137,13 @@ def init_i18n(app: Quart) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     # Jinja's "newstyle" gettext: it escapes and fills in %(name)s itself, and fails
     # loudly on a missing variable instead of leaving a "%s" on the page.
+    # pgettext: one English word, two Russian ones ("Log in": the page «Вход», the
+    # button «Войти»); the context tells them apart.
     app.jinja_env.install_gettext_callables(
         lambda message: translations(current()).ugettext(message),
         lambda singular, plural, n: translations(current()).ungettext(singular, plural, n),
         newstyle=True,
+        pgettext=lambda context, message: translations(current()).upgettext(context, message),
     )
 
     app.jinja_env.globals["plural_forms"] = plural_forms

@@ -4,7 +4,7 @@ The message partial (templates/messages/_message.html) never depends on who read
 it, so the HTML of one version of a message is the same on every chat page, older
 page, catch-up and live frame that shows it. Rendering 50 of them was most of a chat
 page's cost (docs/performance.md). A version is (message id, rev, author's display
-name, with or without data-hx-swap-oob, with or without the edit link): an edit or a
+name, with or without data-hx-swap-oob, with or without the edit link, language): an edit or a
 deletion takes a new rev, and the author's name is the one thing the partial shows
 that is not the message's own (its id, dom_id("msg", chat, seq), is fixed for the
 message). A live frame and a catch-up
@@ -23,6 +23,7 @@ from collections import OrderedDict
 from markupsafe import Markup
 from quart import Quart, current_app, render_template
 
+from vibechat import i18n
 from vibechat.models import Message
 
 CAPACITY = 10_000  # versions kept per process: about 1 KB each
@@ -51,7 +52,7 @@ class RenderedMessages:
 
 def version(message: Message, oob: bool, actions: bool) -> tuple:
     author = message.author.display_name if message.author else None
-    return (message.id, message.rev, author, oob, actions)
+    return (message.id, message.rev, author, oob, actions, i18n.current())
 
 
 async def rendered_message(message: Message, oob: bool = False, mine: bool = False) -> Markup:

@@ -22,6 +22,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from vibechat import metrics
 from vibechat.config import Settings
+from vibechat.i18n import _, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class RateLimits:
         metrics.RATE_LIMIT_REFUSALS.labels(name).inc()
         seconds = await self.retry_after(name, key)
         return TooManyRequests(
-            f"Too many tries. Please wait {_spoken(seconds)} and try again.",
+            _("Too many tries. Please wait %(time)s and try again.", time=_spoken(seconds)),
             retry_after=seconds,
         )
 
@@ -109,8 +110,8 @@ class RateLimits:
 
 def _spoken(seconds: int) -> str:
     if seconds < 120:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    return f"{math.ceil(seconds / 60)} minutes"
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
+    return ngettext("%(num)d minute", "%(num)d minutes", math.ceil(seconds / 60))
 
 
 def retry_after(refusal: TooManyRequests) -> dict[str, str]:

@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from quart import Request, Websocket, current_app, g, request
 from werkzeug.exceptions import Forbidden
 
+from vibechat.i18n import _
 from vibechat.web import settings
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -109,7 +110,7 @@ async def check_csrf() -> None:
     if request.method not in UNSAFE_METHODS:
         return
     if not is_same_origin(request):
-        raise Forbidden("This request came from another site and was refused.")
+        raise Forbidden(_("This request came from another site and was refused."))
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
         form = await request.form
@@ -118,7 +119,7 @@ async def check_csrf() -> None:
     # Compare bytes: compare_digest refuses str with non-ASCII characters.
     expected = _sign(binding).encode()
     if not (sent and hmac.compare_digest(sent.encode("utf-8", "replace"), expected)):
-        raise Forbidden("The form has expired or was not sent from this page. Please try again.")
+        raise Forbidden(_("The form has expired or was not sent from this page. Please try again."))
 
 
 def cookies_secure() -> bool:

@@ -146,10 +146,11 @@ async def all_quiet(selector: str | None, *sockets: Socket) -> None:
 
 
 @contextlib.asynccontextmanager
-async def live(client, *, stuck: asyncio.Event | None = None):
-    """An accepted /ws for a test client. With stuck, every frame waits on the way out
-    until the event is set, like a phone on a bad network."""
-    connection = client.websocket("/ws", headers={"Origin": OWN_ORIGIN})
+async def live(client, *, stuck: asyncio.Event | None = None, headers: dict | None = None):
+    """An accepted /ws for a test client (headers: more of them, such as
+    Accept-Language). With stuck, every frame waits on the way out until the event is
+    set, like a phone on a bad network."""
+    connection = client.websocket("/ws", headers={"Origin": OWN_ORIGIN, **(headers or {})})
     accepted = asyncio.Event()
     send_to_client = connection._asgi_send
 

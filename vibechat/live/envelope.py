@@ -27,8 +27,16 @@ def user_topic(user_id: int) -> str:
     return TOPIC_USER.format(user_id)
 
 
-def seal(frame: str, **control: Any) -> bytes:
-    """Envelope: a JSON line for the socket handler, then the frame itself."""
+# Between the languages of a frame that reads differently in each (vibechat.live.frames):
+# a character no frame holds (the forms refuse control characters in what people type).
+BETWEEN_LANGUAGES = "\0"
+
+
+def seal(frame: str | tuple[str, ...], **control: Any) -> bytes:
+    """Envelope: a JSON line for the socket handler, then the frame itself; a frame in
+    several languages goes as one when they read the same, else all of them."""
+    if not isinstance(frame, str):
+        frame = frame[0] if len(set(frame)) == 1 else BETWEEN_LANGUAGES.join(frame)
     return json.dumps(control, separators=(",", ":")).encode() + b"\n" + frame.encode()
 
 
@@ -39,8 +47,13 @@ NO_CONTROL = b"{}\n"
 # every connection queues the same str (bytes cache their hash, so a hit costs little).
 # The control dict is shared between connections: it is read, never changed.
 @functools.lru_cache(maxsize=64)
-def open_envelope(data: bytes) -> tuple[dict[str, Any], str]:
+def open_envelope(data: bytes) -> tuple[dict[str, Any], str | tuple[str, ...]]:
+    """The control dict, and the frame: one str for everyone, or one per language."""
     if data.startswith(NO_CONTROL):  # almost every frame: skip the JSON parser
-        return {}, data[len(NO_CONTROL) :].decode()
-    header, _, frame = data.partition(b"\n")
-    return json.loads(header), frame.decode()
+        control, frame = {}, data[len(NO_CONTROL) :].decode()
+    else:
+        header, _, body = data.partition(b"\n")
+        control, frame = json.loads(header), body.decode()
+    if BETWEEN_LANGUAGES in frame:
+        return control, tuple(frame.split(BETWEEN_LANGUAGES))
+    return control, frame

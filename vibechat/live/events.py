@@ -13,18 +13,20 @@ import logging
 
 from quart import current_app
 
+from vibechat.i18n import lazy_gettext
 from vibechat.live import frames
 from vibechat.live.envelope import chat_topic, seal, user_topic
-from vibechat.live.frames import Owner, Preview
+from vibechat.live.frames import Owner, Preview, joined
 from vibechat.models import Chat, Membership, Message, User
 
 log = logging.getLogger(__name__)
 
 __all__ = ["DELETED", "LEFT", "REMOVED", "Preview"]  # Preview: what views hand in
 
-REMOVED = "You were removed from this chat."
-LEFT = "You left this chat."
-DELETED = "This chat was deleted by its owner."
+# Said on the page of whoever is gone, in its language (rendered per language).
+REMOVED = lazy_gettext("You were removed from this chat.")
+LEFT = lazy_gettext("You left this chat.")
+DELETED = lazy_gettext("This chat was deleted by its owner.")
 
 
 def broadcast(function):
@@ -45,7 +47,7 @@ def _live():
     return current_app.extensions["live"]
 
 
-async def _publish(topic: str, frame: str, **control) -> None:
+async def _publish(topic: str, frame: frames.Frame | str, **control) -> None:
     await _live().broker.publish(topic, seal(frame, **control))
 
 
@@ -72,12 +74,12 @@ async def typing_changed(chat_id: int) -> None:
 @broadcast
 async def presence_batch(news: dict[int, dict[int, bool]]) -> None:
     """One frame per chat for everyone who came or went (chat -> person -> online)."""
-    rendered: dict[tuple[int, bool], str] = {}
+    rendered: dict[tuple[int, bool], frames.Frame] = {}
     for chat_id, people in news.items():
         for change in people.items():
             if change not in rendered:
                 rendered[change] = await frames.presence_frame(*change)
-        await _publish(chat_topic(chat_id), "".join(rendered[change] for change in people.items()))
+        await _publish(chat_topic(chat_id), joined([rendered[change] for change in people.items()]))
 
 
 @broadcast
@@ -86,7 +88,7 @@ async def chats_joined(chat: Chat, names: dict[int, str]) -> None:
     subscribe to it and their chat lists show it. names: user id -> the chat's name
     as that person sees it (the same for a group, the other person for a direct chat).
     """
-    rendered: dict[str, str] = {}
+    rendered: dict[str, frames.Frame] = {}
     for user_id, name in names.items():
         if name not in rendered:
             rendered[name] = await frames.chat_item_frame(chat, name)

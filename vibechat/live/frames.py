@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from quart import render_template
 
+from vibechat.i18n import LANGUAGES, speaking
 from vibechat.models import Chat, Membership, Message, User
 
 
@@ -44,32 +45,46 @@ class Owner:
         return cls(person, membership.role)
 
 
-async def _frame(template: str, **context) -> str:
-    return await render_template(template, oob=True, **context)
+# A frame in every language, in the order of i18n.LANGUAGES: rendered once per language
+# (not per recipient), and each socket sends the one its page speaks.
+Frame = tuple[str, ...]
 
 
-async def message_frame(message: Message, preview: Preview | None) -> str:
+async def _frame(template: str, **context) -> Frame:
+    rendered = []
+    for language in LANGUAGES:
+        with speaking(language):
+            rendered.append(await render_template(template, oob=True, **context))
+    return tuple(rendered)
+
+
+def joined(frames: list[Frame]) -> Frame:
+    """Several frames as one, language by language."""
+    return tuple("".join(parts) for parts in zip(*frames, strict=True))
+
+
+async def message_frame(message: Message, preview: Preview | None) -> Frame:
     """A new, edited or deleted message, and the chat list's preview when it changed
     (preview None: it did not)."""
     return await _frame("live/message.html", message=message, preview=preview)
 
 
-async def typing_frame(chat_id: int, typers: list[tuple[int, str]]) -> str:
+async def typing_frame(chat_id: int, typers: list[tuple[int, str]]) -> Frame:
     return await _frame("chats/_typing.html", chat_id=chat_id, typers=typers)
 
 
-async def presence_frame(user_id: int, online: bool) -> str:
+async def presence_frame(user_id: int, online: bool) -> Frame:
     return await _frame("chats/_presence.html", user_id=user_id, online=online)
 
 
-async def chat_item_frame(chat: Chat, name: str) -> str:
+async def chat_item_frame(chat: Chat, name: str) -> Frame:
     """A chat just joined, for the chat list (under the name this person sees)."""
     return await _frame("chats/_item.html", summary=NewChatItem(chat, name))
 
 
 async def members_added_frame(
     chat_id: int, people: list[User], count: int, online: set[int]
-) -> str:
+) -> Frame:
     """New members for the member list, and the chat's member count now (the header)."""
     return await _frame(
         "live/members_added.html",
@@ -83,7 +98,7 @@ async def members_added_frame(
 
 async def member_left_frame(
     chat_id: int, user_id: int, count: int, owner: Owner | None, online: set[int]
-) -> str:
+) -> Frame:
     return await _frame(
         "live/member_left.html",
         chat_id=chat_id,
@@ -94,13 +109,13 @@ async def member_left_frame(
     )
 
 
-async def chat_gone_frame(chat_id: int, reason: str) -> str:
+async def chat_gone_frame(chat_id: int, reason: str) -> Frame:
     return await _frame("live/chat_gone.html", chat_id=chat_id, status=reason)
 
 
-async def renamed_frame(chat: Chat) -> str:
+async def renamed_frame(chat: Chat) -> Frame:
     return await _frame("live/renamed.html", chat=chat)
 
 
-async def unread_frame(chat_id: int, unread: int) -> str:
+async def unread_frame(chat_id: int, unread: int) -> Frame:
     return await _frame("chats/_unread.html", chat_id=chat_id, unread=unread)

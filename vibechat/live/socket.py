@@ -25,7 +25,7 @@ from datetime import datetime
 
 from quart import Blueprint, abort, current_app, g, websocket
 
-from vibechat import metrics, queries, read_marks
+from vibechat import i18n, metrics, queries, read_marks
 from vibechat.live.envelope import chat_topic, open_envelope, user_topic
 from vibechat.live.heartbeat import HEARTBEAT
 from vibechat.live.hub import RECONNECT, SESSION_ENDED, TOO_MANY_SOCKETS
@@ -71,6 +71,8 @@ class Connection:
         # When the page last sent anything: a socket silent too long is closed
         # (vibechat.live.heartbeat).
         self.heard_at = time.monotonic()
+        # The page's language (chosen for the handshake): which version of a frame to send.
+        self.language = i18n.LANGUAGES.index(i18n.current())
 
     def deliver(self, data: bytes) -> None:
         """The broker's callback: never blocks, never raises.
@@ -84,6 +86,8 @@ class Connection:
         control, frame = open_envelope(data)
         if control:
             self.obey(control)
+        if not isinstance(frame, str):
+            frame = frame[self.language]
         if frame:
             try:
                 self.queue.put_nowait(frame)

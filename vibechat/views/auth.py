@@ -7,6 +7,7 @@ from quart_auth import logout_user
 from werkzeug.exceptions import TooManyRequests
 
 from vibechat import forms, queries
+from vibechat.i18n import lazy_gettext
 from vibechat.live import events
 from vibechat.rate_limits import client_address, rate_limits, retry_after
 from vibechat.security import hash_password, safe_next, verify_password
@@ -15,7 +16,7 @@ from vibechat.web import db, see_other
 
 bp = Blueprint("auth", __name__)
 
-LOGIN_FAILED = "That username and password do not match an account."
+LOGIN_FAILED = lazy_gettext("That username and password do not match an account.")
 
 
 @bp.get("/")
