@@ -97,10 +97,11 @@ def world(playwright, server_url) -> Iterator[World]:
 class Look:
     scheme: str
     width: int
+    language: str = "en"  # what the browser asks for (Accept-Language); alice chose none
 
     @property
     def name(self) -> str:
-        return f"{self.scheme}-{self.width}"
+        return f"{self.language}-{self.scheme}-{self.width}"
 
     def context_args(self) -> dict:
         phone = self.width < 600
@@ -109,11 +110,19 @@ class Look:
             "color_scheme": self.scheme,
             "is_mobile": phone,
             "has_touch": phone,
+            "locale": {"en": "en-US", "ru": "ru-RU"}[self.language],
         }
 
 
-LOOKS = [Look(scheme, width) for width in (360, 1280) for scheme in ("light", "dark")]
-NARROWEST = Look("light", 320)
+# Every page in both languages (Russian words are longer), light and dark, phone and desktop.
+LOOKS = [
+    Look(scheme, width, language)
+    for language in ("en", "ru")
+    for width in (360, 1280)
+    for scheme in ("light", "dark")
+]
+NARROWEST = [Look("light", 320, language) for language in ("en", "ru")]
+DESKTOP_DARK = Look("dark", 1280)
 
 
 @pytest.fixture(scope="module")
@@ -258,10 +267,11 @@ SMALL_TARGETS = """() => {
 }"""
 
 
-def test_every_page_works_at_320_px_with_zoom_one_h1_and_a_skip_link(contexts, world):
+@pytest.mark.parametrize("narrowest", NARROWEST, ids=lambda look: look.language)
+def test_every_page_works_at_320_px_with_zoom_one_h1_and_a_skip_link(contexts, world, narrowest):
     problems: list[str] = []
     for name in PAGES:
-        page = open_page(contexts, world, NARROWEST, name)
+        page = open_page(contexts, world, narrowest, name)
         try:
             shot(page, f"{name}-320")
             width = page.evaluate("document.documentElement.scrollWidth")
@@ -338,7 +348,7 @@ def button(text: str) -> str:
 
 
 def test_keyboard_only_register_start_a_group_chat_and_send(contexts, world):
-    page = contexts(LOOKS[-1], signed_in=False).new_page()
+    page = contexts(DESKTOP_DARK, signed_in=False).new_page()
     username = unique("kim")
     try:
         page.goto("/register")
@@ -401,7 +411,7 @@ EARLIER = [(MESSAGES - 99, ".older a"), (1, "#messages")]
 
 
 def test_the_message_list_is_a_polite_log_and_earlier_messages_move_focus(contexts, world):
-    page = contexts(LOOKS[-1]).new_page()
+    page = contexts(DESKTOP_DARK).new_page()
     try:
         visit(page, f"/chats/{world.chat}")
         # The list sits in a log (an <ol> may not be one itself), the one live region
@@ -422,7 +432,7 @@ def test_the_message_list_is_a_polite_log_and_earlier_messages_move_focus(contex
 
 
 def test_loading_earlier_messages_keeps_the_reading_place(contexts, world):
-    page = contexts(LOOKS[-1]).new_page()
+    page = contexts(DESKTOP_DARK).new_page()
     try:
         visit(page, f"/chats/{world.chat}")
         first = MESSAGES - 49
@@ -486,7 +496,7 @@ def test_ibm_equal_access_and_html_codesniffer_find_nothing(browser, world, seco
     signed_in, go = PAGES[name]
     # A context of its own: the shared ones may have been signed in or out meanwhile.
     context = browser.new_context(
-        **LOOKS[-1].context_args(),
+        **DESKTOP_DARK.context_args(),
         base_url=world.url,
         storage_state=world.alice.state if signed_in else None,
     )

@@ -50,6 +50,9 @@ async def render_error(error: HTTPException):
         status=status,
         title=TITLES.get(status, error.name),
         description=description_of(error),
+        # The language switch goes back to the start, not to this address: a stranger's
+        # chat and a chat that does not exist must answer the very same page.
+        next="/",
     )
     response_headers = error.get_headers() if status in (405, 429) else []
     headers = {k: v for k, v in response_headers if k.lower() in ("allow", "retry-after")}
