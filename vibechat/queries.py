@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vibechat.forms import USERNAME_RE
+from vibechat.i18n import _
 from vibechat.models import Chat, Membership, Message, Session, User, utcnow
 
 PAGE_SIZE = 50
@@ -231,7 +232,7 @@ async def chat_names(session: AsyncSession, chats: list[Chat], reader: User) -> 
             names[chat_id] = display_name
     for chat in chats:
         if not names[chat.id]:
-            names[chat.id] = "Just you" if chat.kind == "direct" else "Untitled chat"
+            names[chat.id] = _("Just you") if chat.kind == "direct" else _("Untitled chat")
     return names
 
 

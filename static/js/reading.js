@@ -10,6 +10,10 @@ let readSeq = 0 // the mark sent, or set by showing the page
 let readTimer = null
 let wasAtBottom = true
 
+// A count in the page's language: the element carries the words for each plural category
+// (data-one, data-few, data-many, data-other), {n} where the number goes.
+const plural = (element, n) => element.dataset[new Intl.PluralRules(document.documentElement.lang).select(n)].replace('{n}', n)
+
 const newestSeq = () => Number(log.lastElementChild ? log.lastElementChild.dataset.seq : 0)
 
 function markRead () {
@@ -68,7 +72,7 @@ function countUnread (event) {
     const count = Number(slot.dataset.count) + 1
     const badge = document.createElement('span')
     badge.className = 'unread'
-    badge.textContent = count + ' unread'
+    badge.textContent = plural(item.closest('.chat-list'), count)
     slot.dataset.count = count
     slot.replaceChildren(badge)
     tell(item)
@@ -97,7 +101,7 @@ function markOpen (root) {
 }
 
 // News on the chat list: said once a burst is over, in its status element's words.
-const news = document.querySelector('[data-many]')
+const news = document.querySelector('[role=status][data-many]')
 let burst
 function tell (item) {
   if (!news) return
@@ -105,8 +109,8 @@ function tell (item) {
     burst = new Map()
     news.textContent = '' // the same news twice is read out twice
     setTimeout(() => {
-      news.textContent = [...burst].map(([item, n]) => news.dataset[n > 1 ? 'many' : 'one']
-        .replace('{n}', n).replace('{chat}', item.querySelector('.chat-name').textContent)).join(' ')
+      news.textContent = [...burst].map(([item, n]) =>
+        plural(news, n).replace('{chat}', item.querySelector('.chat-name').textContent)).join(' ')
       burst = 0
     }, 1000)
   }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from quart import abort, current_app, g
 
 from vibechat import queries
+from vibechat.i18n import _
 from vibechat.models import Membership
 
 # Read marks move from the socket too (vibechat.live.socket), which must not import a
@@ -24,9 +25,9 @@ async def member_or_404(session, chat_id: int, *, lock: bool = False) -> Members
 
 def owner_or_403(membership: Membership) -> None:
     if membership.chat.kind == "direct":
-        abort(403, "A direct chat always has the same two people.")
+        abort(403, _("A direct chat always has the same two people."))
     if membership.role != "owner":
-        abort(403, "Only the chat's owner can do that.")
+        abort(403, _("Only the chat's owner can do that."))
 
 
 async def online_among(members) -> set[int]:

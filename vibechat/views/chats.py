@@ -6,6 +6,7 @@ from quart import Blueprint, abort, g, render_template, request, url_for
 from werkzeug.exceptions import BadRequest
 
 from vibechat import forms, queries
+from vibechat.i18n import _, ngettext
 from vibechat.live import events
 from vibechat.sessions import require_user
 from vibechat.views.base import member_or_404, online_among, owner_or_403
@@ -29,7 +30,7 @@ async def render_chat_list(values=None, errors=None, status: int = 200):
     # ?recent=N: the N most recently active only, as the chat page's side list holds them.
     recent = forms.non_negative_int(request.args.get("recent"), "recent")
     if recent == 0:
-        raise BadRequest("recent must be a whole number from 1 up.")
+        raise BadRequest(_("recent must be a whole number from 1 up."))
     async with db().read() as session:
         summaries = await queries.chat_summaries(session, g.user, limit=recent)
     if is_htmx():
@@ -86,11 +87,11 @@ async def direct():
         other = await queries.user_by_username(session, name) if name else None
         error = None
         if not name:
-            error = "Enter the username of the person to write to."
+            error = _("Enter the username of the person to write to.")
         elif other is None or other.deactivated_at is not None:
             error = _no_such_people([name])
         elif other.id == g.user.id:
-            error = "That is you. Start a group chat to keep notes for yourself."
+            error = _("That is you. Start a group chat to keep notes for yourself.")
         if error:
             return await render_chat_list(
                 {"username": values["username"]}, {"username": error}, 422
@@ -108,7 +109,11 @@ def max_members() -> int:
 
 
 def too_many_members() -> str:
-    return f"A chat can have at most {max_members()} people."
+    # The same English for any number (never 1), three forms in Russian.
+    most = max_members()
+    return ngettext(
+        "A chat can have at most %(num)d people.", "A chat can have at most %(num)d people.", most
+    )
 
 
 def _unknown(usernames: list[str], users) -> list[str]:
@@ -119,9 +124,9 @@ def _unknown(usernames: list[str], users) -> list[str]:
 def _no_such_people(names: list[str]) -> str:
     shown = ", ".join(names[:5])
     return (
-        f"No account with the username {shown}."
+        _("No account with the username %(username)s.", username=shown)
         if len(names) == 1
-        else f"No accounts for: {shown}."
+        else _("No accounts for: %(usernames)s.", usernames=shown)
     )
 
 
@@ -181,7 +186,7 @@ async def add_members(chat_id: int):
         try:
             usernames = forms.usernames(values["members"])
             if not usernames:
-                raise forms.Invalid("Enter at least one username.")
+                raise forms.Invalid(_("Enter at least one username."))
             users = await queries.users_to_add(session, usernames)
             if unknown := _unknown(usernames, users):
                 raise forms.Invalid(_no_such_people(unknown))
@@ -207,7 +212,7 @@ async def remove_member(chat_id: int, username: str):
         owner_or_403(membership)
         user = await queries.user_by_username(session, username)
         if user is None or not await queries.remove_member(session, membership.chat, user.id):
-            abort(404, "That person is not in this chat.")
+            abort(404, _("That person is not in this chat."))
         owner = await queries.owner_of(session, chat_id)
         count = len(await queries.member_ids_of(session, chat_id))
         await session.commit()
@@ -225,7 +230,7 @@ async def leave_form(chat_id: int):
     async with db().read() as session:
         membership = await member_or_404(session, chat_id)
         if membership.chat.kind == "direct":
-            abort(403, "A direct chat always has the same two people.")
+            abort(403, _("A direct chat always has the same two people."))
         members = await queries.members_of(session, chat_id)
         names = await queries.chat_names(session, [membership.chat], g.user)
     others = [(member, person) for member, person in members if person.id != g.user.id]
@@ -249,7 +254,7 @@ async def leave(chat_id: int):
     async with db().write() as session:
         membership = await member_or_404(session, chat_id, lock=True)
         if membership.chat.kind == "direct":
-            abort(403, "A direct chat always has the same two people.")
+            abort(403, _("A direct chat always has the same two people."))
         await queries.remove_member(session, membership.chat, g.user.id)
         owner = await queries.owner_of(session, chat_id)
         count = len(await queries.member_ids_of(session, chat_id))
