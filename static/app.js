@@ -2,7 +2,8 @@
  * the socket's side (htmx's ws extension holds the socket and swaps frames in by id);
  * the modules it starts own the rest: js/place.js where new elements go, js/composer.js
  * sending and the offline outbox, js/reading.js read marks, unread counts and the
- * reading place. Ids and URLs come from attributes the server renders. Without
+ * reading place. Ids, URLs and words (in the reader's language) come from attributes
+ * the server renders: the script holds no text of its own. Without
  * JavaScript none of this runs and every page still works by forms.
  *
  * Here: the resume point (the rev up to which the page holds every change of its chat:
@@ -85,12 +86,14 @@ function catchUp () {
 }
 
 const state = document.querySelector('.connection-state')
+// What the status says: templates/messages/_connection_words.html.
+const words = (document.querySelector('.connection-words') || body).dataset
 const newer = document.querySelector('.newer')
 function say (text, isLive) {
   if (state) {
     if (everOpen) state.removeAttribute('aria-live') // announce changes, not the start
     state.hidden = gone
-    state.textContent = text
+    state.textContent = text || ''
     state.dataset.live = isLive
   }
   if (newer) newer.hidden = isLive || gone
@@ -114,13 +117,13 @@ if (window.htmx) {
   })
   body.addEventListener('htmx:wsAfterMessage', afterFrames)
   body.addEventListener('htmx:wsConnecting', () => {
-    if (!everOpen) say('Connecting…', false)
+    if (!everOpen) say(words.connecting, false)
   })
   body.addEventListener('htmx:wsOpen', event => {
     socket = event.detail.socketWrapper
     heard = Date.now()
     closes = 0
-    say('Live: new messages appear as they arrive.', true)
+    say(words.live, true)
     if (everOpen) {
       // Missed presence and previews cannot be replayed: these lists come anew.
       for (const list of document.querySelectorAll('[data-refresh-url]')) {
@@ -156,14 +159,13 @@ if (window.htmx) {
     socket = null
     const code = event.detail.event && event.detail.event.code
     const wrapper = event.detail.socketWrapper
-    say(code === 4429 ? 'Not live: too many pages are open. Close some, then reload.'
-      : 'Offline. Reconnecting… You can keep writing; messages are sent when the connection is back.', false)
+    say(code === 4429 ? words.crowded : words.offline, false)
     if (!wrapper || !body.isConnected) return
     if (code === 1000 || code === 1001 || code === 4408) reconnectLater(wrapper)
     if (code === 1008) {
       fetch(body.dataset.sessionUrl, { redirect: 'manual' }).then(response => {
         if (response.status === 204) reconnectLater(wrapper)
-        else say('Signed out. Sign in again to see new messages.', false)
+        else say(words.signedOut, false)
       }, () => reconnectLater(wrapper))
     }
   })

@@ -24,7 +24,7 @@ from quart import (
 )
 from werkzeug.security import safe_join
 
-from vibechat import paths
+from vibechat import i18n, paths
 from vibechat.dom import dom_id
 from vibechat.security import csrf_token
 
@@ -60,19 +60,30 @@ def line_breaks(text: str) -> Markup:
 async def mine_stylesheet(user_id: int) -> Response:
     """The rules that mark a reader's own messages (the message partial never depends
     on who reads it, so "mine" lives here), from templates/mine.css. An external sheet,
-    not an inline <style>, so that a strict Content-Security-Policy needs no exception."""
-    css = await render_template("mine.css", user_id=user_id)
+    not an inline <style>, so that a strict Content-Security-Policy needs no exception.
+    Its few words ("(you)", "You:") are in the language its URL names (?lang=, else
+    English), never the requester's: a cache keeps it by URL."""
+    language = i18n.known(request.args.get("lang")) or i18n.DEFAULT
+    with i18n.speaking(language):
+        css = await render_template("mine.css", user_id=user_id)
     return Response(css, mimetype="text/css", headers={"Cache-Control": IMMUTABLE})
 
 
 @functools.cache
-def _mine_version() -> str:
-    return hashlib.sha256((paths.TEMPLATES / "mine.css").read_bytes()).hexdigest()[:8]
+def _mine_version(language: str) -> str:
+    digest = hashlib.sha256((paths.TEMPLATES / "mine.css").read_bytes())
+    if language != i18n.DEFAULT:
+        digest.update((paths.TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").read_bytes())
+    return digest.hexdigest()[:8]
 
 
 def mine_stylesheet_url(user_id: int) -> str:
-    """The sheet is kept for a year: its URL changes whenever templates/mine.css does."""
-    return url_for("mine_stylesheet", user_id=user_id, v=_mine_version())
+    """The sheet is kept for a year: its URL changes whenever templates/mine.css does,
+    or the catalog of its language. It names the reader's language (English: none)."""
+    language = i18n.current()
+    if language == i18n.DEFAULT:
+        return url_for("mine_stylesheet", user_id=user_id, v=_mine_version(language))
+    return url_for("mine_stylesheet", user_id=user_id, v=_mine_version(language), lang=language)
 
 
 class Assets:

@@ -41,7 +41,8 @@ function showOutbox () {
   outbox.textContent = ''
   for (const item of queue) {
     const li = document.createElement('li')
-    li.textContent = (live.isOpen() ? 'Sending: ' : 'Waiting for the connection: ') + item.body
+    // {text}: a function, so that "$&" and the like in the message stay as written.
+    li.textContent = form.dataset[live.isOpen() ? 'sending' : 'waiting'].replace('{text}', () => item.body)
     outbox.append(li)
   }
   outbox.hidden = !queue.length
@@ -73,6 +74,7 @@ function clearError (area = textarea) {
 // data-max: near it a count shows (politely), past it sending is refused.
 function limit (area) {
   const max = area.form.dataset.max
+  const lang = document.documentElement.lang || undefined // the page's, not the browser's
   const count = document.createElement('p')
   count.setAttribute('aria-live', 'polite')
   area.after(count)
@@ -80,7 +82,7 @@ function limit (area) {
   const update = () => {
     const n = length()
     count.className = n > max ? 'error' : 'hint'
-    count.textContent = n > max * 0.9 ? n.toLocaleString() + ' / ' + (+max).toLocaleString() : ''
+    count.textContent = n > max * 0.9 ? n.toLocaleString(lang) + ' / ' + (+max).toLocaleString(lang) : ''
     if (n <= max && area.dataset.long) clearError(area)
   }
   area.addEventListener('input', update)
@@ -152,7 +154,7 @@ export function start (core) {
   form.addEventListener('submit', event => {
     event.preventDefault()
     if (live.isGone()) return
-    if (!textarea.value.trim()) return showError('Write a message first.')
+    if (!textarea.value.trim()) return showError(form.dataset.empty)
     clearError()
     queue.push({ body: textarea.value, token: form.elements.client_token.value })
     form.elements.client_token.value = newToken()

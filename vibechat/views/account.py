@@ -5,6 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, g, render_template, request, url_for
 
 from vibechat import forms, queries
+from vibechat.i18n import lazy_gettext
 from vibechat.live import events
 from vibechat.rate_limits import rate_limits
 from vibechat.security import hash_password, verify_password
@@ -13,7 +14,7 @@ from vibechat.web import db, see_other
 
 bp = Blueprint("account", __name__)
 
-WRONG_PASSWORD = "That is not your current password."  # noqa: S105 - a message, not a secret
+WRONG_PASSWORD = lazy_gettext("That is not your current password.")
 
 
 @bp.get("/account/password")
@@ -36,7 +37,7 @@ async def change_password():
     errors: dict[str, str] = {}
     if not await verify_password(g.user.password_hash, values["current_password"]):
         await limits.hit("login_username", g.user.username_key)
-        errors["current_password"] = WRONG_PASSWORD
+        errors["current_password"] = str(WRONG_PASSWORD)
     try:
         new_password = forms.new_password(values["new_password"], for_username=g.user.username)
     except forms.Invalid as error:

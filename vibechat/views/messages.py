@@ -7,6 +7,7 @@ from werkzeug.exceptions import BadRequest, TooManyRequests
 
 from vibechat import forms, metrics, queries
 from vibechat.dom import dom_id
+from vibechat.i18n import _
 from vibechat.live import events
 from vibechat.models import Chat, Message
 from vibechat.rate_limits import rate_limits, retry_after
@@ -32,7 +33,7 @@ async def index(chat_id: int):
     if sum(value is not None for value in (before, after, since)) != 1:
         if not request.args:
             return see_other(url_for("chats.show", chat_id=chat_id))
-        raise BadRequest("Ask for exactly one of before, after or since.")
+        raise BadRequest(_("Ask for exactly one of before, after or since."))
     limit = queries.CATCH_UP_LIMIT
     async with db().read() as session:
         membership = await member_or_404(session, chat_id)
@@ -133,9 +134,9 @@ async def _own_message(
     if message is None:
         abort(404)
     if message.author_id != g.user.id:
-        abort(403, "Only the author can change a message.")
+        abort(403, _("Only the author can change a message."))
     if message.deleted_at is not None:
-        abort(403, "This message was deleted.")
+        abort(403, _("This message was deleted."))
     return membership.chat, message
 
 
