@@ -86,7 +86,7 @@ function catchUp () {
 }
 
 const state = document.querySelector('.connection-state')
-// What the status says: templates/messages/_connection_words.html.
+// What the status says: templates/chats/_connection_state.html.
 const words = (document.querySelector('.connection-words') || body).dataset
 const newer = document.querySelector('.newer')
 function say (text, isLive) {

@@ -66,6 +66,11 @@ SESSION_ROUTES = {
 }
 
 
+# Accepted POSTs whose change lives in the browser, not the database: someone signed out
+# who chooses a language keeps it in a cookie.
+CHANGES_ONLY_A_COOKIE = {("POST", "/language", "anonymous")}
+
+
 # -- the table ---------------------------------------------------------------------------
 
 # An expected answer: a status, or (status, Location). Location is formatted with the
@@ -140,6 +145,11 @@ EXPECTED: dict[tuple[str, str], Route] = {
         (303, "/account/password?changed=1"),
         # The same password again: a real change, yet later cells still sign in with it.
         form={"current_password": PASSWORD, "new_password": PASSWORD},
+    ),
+    # the language switch: for anyone (signed out: a cookie; in: the account). English,
+    # so that the later cells read as before.
+    ("POST", "/language"): route(
+        (303, "/chats"), (303, "/chats"), form={"language": "en", "next": "/chats"}
     ),
     # chats
     ("GET", "/chats"): route((303, "/login"), 200),  # /chats is where login goes anyway
@@ -281,9 +291,9 @@ async def everything(db) -> dict[str, list[tuple]]:
     async with db.read() as session:
         rows["users"] = (
             await session.execute(
-                select(User.id, User.username, User.display_name, User.password_hash).order_by(
-                    User.id
-                )
+                select(
+                    User.id, User.username, User.display_name, User.password_hash, User.language
+                ).order_by(User.id)
             )
         ).all()
         rows["sessions"] = (
@@ -420,6 +430,9 @@ async def test_cell(world: World, cell):
     after = await everything(world.db)
     if is_refusal(role, actual):
         assert after == before, "a refused request changed the database"
+    elif (method, rule_text, role) in CHANGES_ONLY_A_COOKIE:
+        assert after == before, "it should have changed only a cookie"
+        assert response.headers.get("Set-Cookie"), "it changed nothing"
     elif method == "POST":
         assert after != before, "an accepted POST changed nothing"
 

@@ -522,20 +522,22 @@ async def test_the_chat_page_lists_the_readers_chats_beside_it_the_open_one_mark
     assert side.css_first('a[href="/chats"]') is None  # all of them are here
 
 
-async def test_the_side_list_holds_the_20_most_recent_chats_and_links_to_all(alice):
-    chats = [await create_chat(alice, f"Chat {n}") for n in range(21)]
-    page = await alice.page(f"/chats/{chats[0]}")
+async def test_the_side_list_holds_the_20_most_recent_chats_the_open_one_and_a_link_to_all(alice):
+    chats = [await create_chat(alice, f"Chat {n}") for n in range(22)]
+    page = await alice.page(f"/chats/{chats[1]}")
     side = page.css_first("nav.chat-side")
     names = [item.css_first(".chat-name").text() for item in side.css("li.chat-item")]
-    assert names == [f"Chat {n}" for n in range(20, 0, -1)]  # not the oldest: the open one
+    # The 20 most recent, and the open one (too old to be among them) last, marked.
+    assert names == [f"Chat {n}" for n in range(21, 1, -1)] + ["Chat 1"]
+    assert side.css_first("a[aria-current=page]").text().strip() == "Chat 1"
     assert side.css_first('a[href="/chats"]').text() == "All chats"
     # The list as it comes anew after an outage (app.js): the same 20, as a fragment.
     fragment = await alice.get("/chats?recent=20", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     listed = html((await fragment.get_data()).decode()).css("li.chat-item .chat-name")
-    assert [name.text() for name in listed] == names
+    assert [name.text() for name in listed] == names[:20]
     everything = await alice.get("/chats", headers={"HX-Request": "true"})
-    assert (await everything.get_data()).decode().count('class="chat-item"') == 21
+    assert (await everything.get_data()).decode().count('class="chat-item"') == 22
 
 
 @pytest.mark.parametrize("recent", ["0", "-1", "many", "1e3", "99999999999999999999"])

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.support.db import count, user_id
-from tests.support.live import RECEIVE_TIMEOUT, live, top_level
+from tests.support.live import RECEIVE_TIMEOUT, live, opened, top_level
 from tests.support.people import create_chat
 from tests.support.services import POSTGRES_URL
 from vibechat import queries
@@ -281,11 +281,11 @@ BATCH = 1.0
 
 
 def is_presence(data: bytes) -> bool:
-    return 'id="presence-' in open_envelope(data)[1]
+    return 'id="presence-' in opened(data)
 
 
 def presence_frames(listener: Listener) -> list[str]:
-    return [open_envelope(data)[1] for data in listener.heard if is_presence(data)]
+    return [opened(data) for data in listener.heard if is_presence(data)]
 
 
 def presence_in(raw: str) -> list[tuple[int, str]]:

@@ -15,11 +15,11 @@ import pytest
 from tests.support.app import app_config
 from tests.support.db import user_id
 from tests.support.html import html
-from tests.support.live import RecordingBroker, live
+from tests.support.live import RecordingBroker, live, opened
 from tests.support.people import create_chat
 from tests.support.services import skip_or_fail
 from vibechat.app import create_app
-from vibechat.live.envelope import chat_topic, open_envelope
+from vibechat.live.envelope import chat_topic
 
 FRAME_BUDGET = 1024  # SPEC §7: a frame stays under 1 KB
 
@@ -34,9 +34,7 @@ async def app(app_database_url, tmp_path):
 def published_to(app, chat_id: int) -> list[str]:
     """Every frame published to a chat's topic so far, out of its envelope."""
     broker = app.extensions["live"].broker
-    return [
-        open_envelope(data)[1] for topic, data in broker.published if topic == chat_topic(chat_id)
-    ]
+    return [opened(data) for topic, data in broker.published if topic == chat_topic(chat_id)]
 
 
 def header_count(page, chat_id: int) -> str:

@@ -3,8 +3,6 @@ still in English for a browser that asks for nothing else: their words, the coun
 three plural forms (1, 2-4, 5 and more; 21 like 1), and the words the page's script
 counts with (data-one, data-few, data-many, data-other)."""
 
-# ruff: noqa: RUF001 (Russian text: its letters are Cyrillic, not look-alikes of Latin ones)
-
 from __future__ import annotations
 
 from types import SimpleNamespace

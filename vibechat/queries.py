@@ -172,19 +172,20 @@ def _unread_count(user_id: int):
 
 
 async def chat_summaries(
-    session: AsyncSession, user: User, limit: int | None = None
+    session: AsyncSession, user: User, limit: int | None = None, only: int | None = None
 ) -> list[ChatSummary]:
     """The user's chats, newest activity first, with unread counts and a preview: all of
-    them, or the `limit` most recently active."""
-    rows = (
-        await session.execute(
-            select(Chat, Membership, _unread_count(user.id))
-            .join(Membership, Membership.chat_id == Chat.id)
-            .where(Membership.user_id == user.id)
-            .order_by(Chat.last_activity_at.desc(), Chat.id.desc())
-            .limit(limit)
-        )
-    ).all()
+    them, the `limit` most recently active, or `only` the one with that id."""
+    query = (
+        select(Chat, Membership, _unread_count(user.id))
+        .join(Membership, Membership.chat_id == Chat.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Chat.last_activity_at.desc(), Chat.id.desc())
+        .limit(limit)
+    )
+    if only is not None:
+        query = query.where(Chat.id == only)
+    rows = (await session.execute(query)).all()
     chat_ids = [chat.id for chat, _, _ in rows]
     previews = await _latest_visible_messages(session, chat_ids)
     names = await chat_names(session, [chat for chat, _, _ in rows], user)

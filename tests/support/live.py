@@ -16,7 +16,9 @@ import pytest
 from quart.testing.connections import WebsocketDisconnectError, WebsocketResponseError
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from vibechat.i18n import LANGUAGES
 from vibechat.live.broker import LocalBroker
+from vibechat.live.envelope import open_envelope
 
 OWN_ORIGIN = "http://localhost"
 # Deadlines for what must happen: a passing test never waits them out, so they are
@@ -39,6 +41,13 @@ class RecordingBroker(LocalBroker):
 
 
 # -- frames ------------------------------------------------------------------------------
+
+
+def opened(data: bytes, language: str = "en") -> str:
+    """An envelope's frame as a page in `language` gets it (a frame that reads the same
+    in every language travels once; one that does not carries each)."""
+    frame = open_envelope(data)[1]
+    return frame if isinstance(frame, str) else frame[LANGUAGES.index(language)]
 
 
 def top_level(raw: str) -> list[LexborNode]:

@@ -34,6 +34,10 @@ async def render_chat_page(chat_id: int, values=None, errors=None, status: int =
         members = await queries.members_of(session, chat_id)
         names = await queries.chat_names(session, [membership.chat], g.user)
         summaries = await queries.chat_summaries(session, g.user, limit=SIDE_LIST_CHATS + 1)
+        side = summaries[:SIDE_LIST_CHATS]
+        if chat_id not in {summary.chat.id for summary in side}:
+            # The open chat is always there, marked: last, as the quietest of them.
+            side += await queries.chat_summaries(session, g.user, only=chat_id)
     if messages and status == 200:
         # Read when shown as asked; a form sent back with an error is not a visit.
         await mark_read_up_to(membership, messages[-1].seq)
@@ -48,7 +52,7 @@ async def render_chat_page(chat_id: int, values=None, errors=None, status: int =
         members=members,
         messages=messages,
         online=online,
-        summaries=summaries[:SIDE_LIST_CHATS],
+        summaries=side,
         more_chats=len(summaries) > SIDE_LIST_CHATS,
         recent=SIDE_LIST_CHATS,
         **composer(values, errors),
