@@ -81,7 +81,7 @@ PHONE = {
     "has_touch": True,
     "java_script_enabled": True,
 }
-LIVE = re.compile(r"^Live: ")
+LOCALES = {"en": "en-US", "ru": "ru-RU"}
 # Our own script: the entry module and the modules it imports, all fetched on a first
 # visit (base.html preloads them).
 OUR_SCRIPT = ["/static/app.js"] + [
@@ -453,7 +453,10 @@ def open_chat(page: Page, traffic: Traffic, url: str) -> Visit:
     traffic.start()
     response = page.goto(url)
     assert response is not None and response.status == 200, response and response.status
-    expect(page.locator("#connection-state")).to_have_text(LIVE, timeout=TIMEOUT)
+    # Live, in whichever language the page speaks.
+    expect(page.locator("#connection-state")).to_have_attribute(
+        "data-live", "true", timeout=TIMEOUT
+    )
     expect(page.locator("#messages > li")).to_have_count(50, timeout=TIMEOUT)
     traffic.settle(page)
     return Visit(
@@ -464,8 +467,9 @@ def open_chat(page: Page, traffic: Traffic, url: str) -> Visit:
     )
 
 
-def phone(browser: Browser, chat: Chat) -> tuple[BrowserContext, Page, Traffic]:
-    context = browser.new_context(**PHONE)
+def phone(browser: Browser, chat: Chat, language: str) -> tuple[BrowserContext, Page, Traffic]:
+    """The phone, in a browser that asks for `language` first (Accept-Language)."""
+    context = browser.new_context(**PHONE, locale=LOCALES[language])
     context.set_default_timeout(TIMEOUT)
     context.set_default_navigation_timeout(TIMEOUT)
     context.add_cookies(chat.cookies_of(READER))
@@ -479,10 +483,11 @@ class Visits:
     repeat: Visit
 
 
-@pytest.fixture(scope="module")
-def visits(browser, chat) -> Iterator[Visits]:
-    """The same phone opens the chat twice: cold with the cache off, then with it on."""
-    context, page, traffic = phone(browser, chat)
+@pytest.fixture(scope="module", params=list(LOCALES))
+def visits(browser, chat, request) -> Iterator[Visits]:
+    """The same phone opens the chat twice: cold with the cache off, then with it on; in
+    English and in Russian (whose words take two bytes a letter)."""
+    context, page, traffic = phone(browser, chat, request.param)
     try:
         traffic.cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
         first = open_chat(page, traffic, chat.url)
@@ -555,8 +560,9 @@ def test_repeat_visit_is_at_most_12_kb_with_the_assets_from_the_cache(visits):
     )
 
 
-def test_live_frame_for_a_200_character_message_is_at_most_1_kb(browser, chat):
-    context, page, traffic = phone(browser, chat)
+@pytest.mark.parametrize("language", list(LOCALES))
+def test_live_frame_for_a_200_character_message_is_at_most_1_kb(browser, chat, language):
+    context, page, traffic = phone(browser, chat, language)
     try:
         open_chat(page, traffic, chat.url)
         [socket] = [socket for socket in traffic.sockets.values() if socket.status == 101]
