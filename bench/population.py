@@ -59,7 +59,10 @@ class Population:
     async def __aexit__(self, *_exc) -> None:
         await self.db.dispose()
 
-    async def people(self, count: int, prefix: str) -> list[Person]:
+    async def people(
+        self, count: int, prefix: str, languages: tuple[str, ...] = ("en",)
+    ) -> list[Person]:
+        """`count` people with a session each; their chosen languages take turns."""
         if self._hash is None:
             self._hash = await asyncio.to_thread(password_hasher().hash, PASSWORD)
         now = utcnow()
@@ -73,8 +76,9 @@ class Population:
                         "display_name": name.title(),
                         "password_hash": self._hash,
                         "created_at": now,
+                        "language": languages[(start + n) % len(languages)],
                     }
-                    for name in names[start : start + BATCH]
+                    for n, name in enumerate(names[start : start + BATCH])
                 ]
                 await session.execute(insert(User), rows)
             await session.flush()

@@ -2,7 +2,8 @@
 
 `install(app)` adds a task that sleeps a few milliseconds in a loop and records how
 late it wakes up (the longest stall of the event loop), and a route,
-GET /_bench/probe, that answers {"max_stall_ms", "max_gc_ms", "rss_bytes"} and starts a
+GET /_bench/probe, that answers {"max_stall_ms", "max_gc_ms", "rss_bytes",
+"message_renders"} (renders of the message partial so far) and starts a
 new window for both maxima. The benchmark wraps the real app and the reference server the same way
 (bench/served.py, bench/reference.py); the product never carries it.
 """
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 from quart import Quart
+from quart.signals import template_rendered
 
 TICK = 0.005  # seconds between wake-ups: shorter stalls than this are not seen
 
@@ -66,8 +68,20 @@ def rss_bytes() -> int:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
+# The message partial: every rendering of it that the message cache did not spare (a
+# live frame renders it once per language its page may speak).
+MESSAGE_PARTIAL = "messages/_message.html"
+
+
 def install(app: Quart) -> None:
     monitor = StallMonitor()
+    renders = {"message": 0}
+
+    def count_render(_sender, template, **_context) -> None:
+        if template.name == MESSAGE_PARTIAL:
+            renders["message"] += 1
+
+    template_rendered.connect(count_render, app, weak=False)
 
     @app.before_serving
     async def start_monitor() -> None:
@@ -84,4 +98,5 @@ def install(app: Quart) -> None:
             "max_stall_ms": stall * 1000,
             "max_gc_ms": gc_pause * 1000,
             "rss_bytes": rss_bytes(),
+            "message_renders": renders["message"],  # so far, in all
         }

@@ -167,7 +167,11 @@ async def delivery_round(
     figures = tally.figures(started)
     figures["refused sockets"] = crowd.refused
     figures["closed by server"] = crowd.closed
-    figures.update(stalls(server.probe()))  # while posting
+    posted = server.probe()
+    figures.update(stalls(posted))  # while posting
+    if "message_renders" in posted:  # the app's, not the reference's
+        renders = posted["message_renders"] - connecting["message_renders"]
+        figures["renders per message"] = renders / posts
     figures["max stall connecting ms"] = connecting["max_stall_ms"]
     if compress and not crowd.compressed:
         raise RuntimeError("the server refused permessage-deflate")
@@ -197,7 +201,11 @@ async def app_town_hall(folder: Path, sizes: Sizes, compress: bool) -> dict:
             senders = [
                 await signed_in(server, f"speaker{n}", new=True) for n in range(sizes.hall_senders)
             ]
-            crowd = await population.people(sizes.hall_members - sizes.hall_senders, "hall")
+            # Half the crowd reads Russian, half English (issue 16): a frame is rendered
+            # once per language, never once per reader ("renders per message": 2).
+            crowd = await population.people(
+                sizes.hall_members - sizes.hall_senders, "hall", languages=("en", "ru")
+            )
             speaker_ids = await population.user_ids([f"speaker{n}" for n in range(len(senders))])
             chat = await population.chat("Town hall", speaker_ids + [p.id for p in crowd])
             speakers = [

@@ -86,8 +86,9 @@ function catchUp () {
 }
 
 const state = document.querySelector('.connection-state')
-// What the status says: templates/chats/_connection_state.html.
-const words = (document.querySelector('.connection-words') || body).dataset
+// What the status says, in the page's language: its data-say-* attributes
+// (templates/chats/_connection_state.html).
+const words = (state || body).dataset
 const newer = document.querySelector('.newer')
 function say (text, isLive) {
   if (state) {
@@ -117,13 +118,13 @@ if (window.htmx) {
   })
   body.addEventListener('htmx:wsAfterMessage', afterFrames)
   body.addEventListener('htmx:wsConnecting', () => {
-    if (!everOpen) say(words.connecting, false)
+    if (!everOpen) say(words.sayConnecting, false)
   })
   body.addEventListener('htmx:wsOpen', event => {
     socket = event.detail.socketWrapper
     heard = Date.now()
     closes = 0
-    say(words.live, true)
+    say(words.sayLive, true)
     if (everOpen) {
       // Missed presence and previews cannot be replayed: these lists come anew.
       for (const list of document.querySelectorAll('[data-refresh-url]')) {
@@ -159,13 +160,13 @@ if (window.htmx) {
     socket = null
     const code = event.detail.event && event.detail.event.code
     const wrapper = event.detail.socketWrapper
-    say(code === 4429 ? words.crowded : words.offline, false)
+    say(code === 4429 ? words.sayCrowded : words.sayOffline, false)
     if (!wrapper || !body.isConnected) return
     if (code === 1000 || code === 1001 || code === 4408) reconnectLater(wrapper)
     if (code === 1008) {
       fetch(body.dataset.sessionUrl, { redirect: 'manual' }).then(response => {
         if (response.status === 204) reconnectLater(wrapper)
-        else say(words.signedOut, false)
+        else say(words.saySignedOut, false)
       }, () => reconnectLater(wrapper))
     }
   })

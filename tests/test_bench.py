@@ -55,6 +55,12 @@ def test_the_benchmark_runs_every_scenario_and_loses_nothing():
         for figure in ("lost", "duplicated", "failed posts", "refused sockets"):
             assert rows[scenario, figure][:2] == ["0", "0"], (scenario, figure)
         assert float(rows[scenario, "deliveries/s"][0].replace(",", "")) > 0
+    # A town hall of English and Russian readers: each message rendered once per
+    # language, never once per reader (issue 16).
+    for scenario in ("town hall (deflate)", "town hall (no deflate)"):
+        assert rows[scenario, "renders per message"][0] == "2.0", rows[
+            scenario, "renders per message"
+        ]
     assert rows["idle", "sockets held"][:2] == [str(QUICK.idle_sockets)] * 2
     assert float(rows["posting (SQLite)", "posts/s"][0].replace(",", "")) > 0
 

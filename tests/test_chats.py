@@ -540,6 +540,16 @@ async def test_the_side_list_holds_the_20_most_recent_chats_the_open_one_and_a_l
     assert (await everything.get_data()).decode().count('class="chat-item"') == 22
 
 
+async def test_the_chat_list_page_comes_anew_whole(alice, watercooler):
+    """After an outage the page fetches its list again (app.js): all of it."""
+    page = await alice.page("/chats")
+    url = page.css_first(".chat-list").attributes["data-refresh-url"]
+    assert url == "/chats"
+    fragment = await alice.get(url, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert f'id="chat-{watercooler}"' in (await fragment.get_data()).decode()
+
+
 @pytest.mark.parametrize("recent", ["0", "-1", "many", "1e3", "99999999999999999999"])
 async def test_a_bad_recent_count_is_refused(alice, watercooler, recent):
     response = await alice.get(f"/chats?recent={recent}", headers={"HX-Request": "true"})

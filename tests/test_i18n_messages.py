@@ -147,9 +147,9 @@ COMPOSER_WORDS = {
 @pytest.mark.parametrize("language", ["ru", "en"])
 async def test_the_script_is_given_its_words_in_the_readers_language(alice, watercooler, language):
     chat = await page(alice, f"/chats/{watercooler}", RU if language == "ru" else {})
-    [words] = chat.css("template.connection-words")
+    [words] = chat.css("#connection-state")
     for name, said in SCRIPT_WORDS[language].items():
-        assert words.attributes[f"data-{name}"] == said
+        assert words.attributes[f"data-say-{name}"] == said
     composer = chat.css_first("form#composer")
     for name, said in COMPOSER_WORDS[language].items():
         assert composer.attributes[f"data-{name}"] == said

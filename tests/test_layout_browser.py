@@ -10,10 +10,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
-from tests.support.browser import expect_live, in_view, signed_in_page
-from tools.demo_server import WATERCOOLER, demo_server, sign_in
+from tests.support.browser import expect_live, in_view, open_as, seeded_demo
+from tools.demo_server import WATERCOOLER
 
 pytestmark = pytest.mark.browser
 
@@ -26,16 +26,8 @@ CONTINUED = re.compile(r"\bmessage-continued\b")
 @pytest.fixture(scope="module")
 def demo(chromium_executable) -> Iterator[dict]:
     """A served demo whose Watercooler holds 50 messages, and a signed-in alice and bob."""
-    with demo_server(messages=50) as server:
-        people = {name: sign_in(server.url, name) for name in ("alice", "bob")}
-        yield {"url": server.url, "people": people}
-        for client, _ in people.values():
-            client.close()
-
-
-def open_as(browser: Browser, demo: dict, name: str, viewport: dict, *, javascript=True) -> Page:
-    client, _ = demo["people"][name]
-    return signed_in_page(browser, demo["url"], client, viewport, javascript=javascript)
+    with seeded_demo(messages=50) as made:
+        yield made
 
 
 def post(demo: dict, name: str, body: str) -> None:

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.support.browser import expect_live, signed_in_page
-from tools.demo_server import WATERCOOLER, demo_server, sign_in
+from tests.support.browser import expect_live, open_as, seeded_demo
+from tools.demo_server import WATERCOOLER
 
 pytestmark = pytest.mark.browser
 
@@ -26,16 +26,8 @@ SIDE = "nav.chat-side"
 @pytest.fixture(scope="module")
 def demo(chromium_executable) -> Iterator[dict]:
     """The seeded demo (alice owns Watercooler; alice and bob share a direct chat)."""
-    with demo_server(messages=0) as server:
-        people = {name: sign_in(server.url, name) for name in ("alice", "bob")}
-        yield {"url": server.url, "people": people}
-        for client, _ in people.values():
-            client.close()
-
-
-def open_as(browser: Browser, demo: dict, name: str, viewport: dict, *, javascript=True) -> Page:
-    client, _ = demo["people"][name]
-    return signed_in_page(browser, demo["url"], client, viewport, javascript=javascript)
+    with seeded_demo(messages=0) as made:
+        yield made
 
 
 def post(demo: dict, name: str, path: str, data: dict) -> httpx.Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,6 +186,26 @@ def post_form(page: Page, path: str, data: dict[str, str]) -> None:
 
 
 # -- pages as a signed-in person sees them, and what is on screen --------------------------
+
+
+@contextmanager
+def seeded_demo(messages: int) -> Iterator[dict]:
+    """The seeded demo served (tools.demo_server: alice owns Watercooler, holding
+    `messages` more messages; alice and bob share a direct chat), with alice and bob
+    signed in over HTTP: {"url": ..., "people": {name: (client, csrf token)}}."""
+    from tools.demo_server import demo_server, sign_in
+
+    with demo_server(messages=messages) as server:
+        people = {name: sign_in(server.url, name) for name in ("alice", "bob")}
+        yield {"url": server.url, "people": people}
+        for client, _ in people.values():
+            client.close()
+
+
+def open_as(browser, demo: dict, name: str, viewport: dict, *, javascript: bool = True) -> Page:
+    """A page as one of seeded_demo's people sees it."""
+    client, _ = demo["people"][name]
+    return signed_in_page(browser, demo["url"], client, viewport, javascript=javascript)
 
 
 def signed_in_page(
