@@ -45,6 +45,7 @@ from tests.support.xss import NAME_PAYLOADS, PAYLOADS, TITLE_PAYLOADS
 from vibechat import forms
 from vibechat.app import create_app
 from vibechat.models import User
+from vibechat.templating import PREVIEW_CHARS
 
 HTMX = {"HX-Request": "true"}
 OWN_ORIGIN = "http://localhost"
@@ -470,7 +471,7 @@ def check_messages(rendered, twin: Twin, where: str) -> set[int]:
 
 
 def preview_text(app, author: str, body: str) -> str:
-    return f"{author}: {do_truncate(app.jinja_env, body, 80)}"
+    return f"{author}: {do_truncate(app.jinja_env, body, PREVIEW_CHARS)}"
 
 
 async def check_both(alice, bad: Twin, good: Twin, path: str, where: str, headers=None):

@@ -25,14 +25,17 @@ import functools
 from collections.abc import Iterator
 from contextvars import ContextVar
 from io import BytesIO
+from typing import TYPE_CHECKING
 
 from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy, NullTranslations, Translations
-from quart import Quart, g, has_websocket_context, request, websocket
 
 from vibechat import paths
+
+if TYPE_CHECKING:
+    from quart import Quart
 
 LANGUAGES = ("en", "ru")
 DEFAULT = "en"
@@ -110,9 +113,16 @@ def known(language: str | None) -> str | None:
     return language if language in LANGUAGES else None
 
 
+# The request side below imports Quart where it is used: the command line imports this
+# module for its words (forms.py), and must not load the web stack for them
+# (tests/test_quick_cli.py).
+
+
 def choose() -> str:
     """The account's choice, else the cookie, else Accept-Language by quality, else
     English."""
+    from quart import g, has_websocket_context, request, websocket
+
     user = g.get("user")
     asking = websocket if has_websocket_context() else request
     return (
