@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 from tests.support.db import snapshot, user_id
 from tests.support.html import html
 from tests.support.live import live
-from vibechat import i18n, paths
+from vibechat import i18n
 from vibechat.live.envelope import open_envelope, seal
 from vibechat.models import User
 
@@ -121,7 +121,7 @@ async def test_the_switch_needs_the_csrf_token(people):
 
 
 def russian_catalog():
-    with (paths.TRANSLATIONS / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+    with i18n.catalog("ru").open("rb") as po:
         return read_po(po, locale="ru")
 
 

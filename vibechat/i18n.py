@@ -25,9 +25,9 @@ import functools
 from collections.abc import Iterator
 from contextvars import ContextVar
 from io import BytesIO
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy, NullTranslations, Translations
@@ -46,26 +46,26 @@ NAMES = {"en": "English", "ru": "Русский"}
 _language: ContextVar[str] = ContextVar("language", default=DEFAULT)
 
 
+def catalog(language: str) -> Path:
+    """The .po file of a language other than English."""
+    return paths.TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
+
+
 @functools.cache
 def translations(language: str) -> NullTranslations:
     """The language's catalog, compiled once per process; English has none."""
     if language == DEFAULT:
         return NullTranslations()
-    path = paths.TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as po:
-        catalog = read_po(po, locale=language)
+    with catalog(language).open("rb") as po:
+        messages = read_po(po, locale=language)
     compiled = BytesIO()
-    write_mo(compiled, catalog, use_fuzzy=False)  # a fuzzy guess is not a translation
+    write_mo(compiled, messages, use_fuzzy=False)  # a fuzzy guess is not a translation
     compiled.seek(0)
     return Translations(compiled)
 
 
 def current() -> str:
     return _language.get()
-
-
-def locale() -> Locale:
-    return Locale.parse(current())
 
 
 def gettext(message: str, **variables) -> str:

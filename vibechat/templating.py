@@ -77,7 +77,7 @@ async def mine_stylesheet(user_id: int) -> Response:
 def _mine_version(language: str) -> str:
     digest = hashlib.sha256((paths.TEMPLATES / "mine.css").read_bytes())
     if language != i18n.DEFAULT:
-        digest.update((paths.TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").read_bytes())
+        digest.update(i18n.catalog(language).read_bytes())
     return digest.hexdigest()[:8]
 
 
@@ -85,9 +85,8 @@ def mine_stylesheet_url(user_id: int) -> str:
     """The sheet is kept for a year: its URL changes whenever templates/mine.css does,
     or the catalog of its language. It names the reader's language (English: none)."""
     language = i18n.current()
-    if language == i18n.DEFAULT:
-        return url_for("mine_stylesheet", user_id=user_id, v=_mine_version(language))
-    return url_for("mine_stylesheet", user_id=user_id, v=_mine_version(language), lang=language)
+    named = None if language == i18n.DEFAULT else language  # url_for leaves None out
+    return url_for("mine_stylesheet", user_id=user_id, v=_mine_version(language), lang=named)
 
 
 class Assets:
