@@ -379,7 +379,7 @@ def test_keyboard_only_register_start_a_group_chat_and_send(contexts, world):
         tab_to(page, field("body"), backwards=True)
         page.keyboard.type("Hello, typed without a mouse")
         page.keyboard.press("Enter")
-        expect(page.locator("#messages > li").last).to_contain_text("Hello, typed without a mouse")
+        expect(page.locator("#messages > li.message").last).to_contain_text("Hello, typed without a mouse")
         assert page.evaluate("document.activeElement.id") == "body", describe_focus(page)
         assert page.evaluate("document.activeElement.value") == ""
         assert page.evaluate(FOCUS_RING, page.evaluate_handle("document.activeElement"))
@@ -398,7 +398,7 @@ def load_earlier(page: Page, expected_first: int, then_focus: str) -> None:
     """Activate "Earlier messages" from the keyboard and wait until focus has moved on."""
     tab_to(page, "el => el.matches('.older a')")
     page.keyboard.press("Enter")
-    expect(page.locator("#messages > li").first).to_have_attribute("data-seq", str(expected_first))
+    expect(page.locator("#messages > li.message").first).to_have_attribute("data-seq", str(expected_first))
     # A function, not an expression string: the page's CSP forbids Playwright's eval.
     page.wait_for_function(
         "(selector) => document.activeElement && document.activeElement.matches(selector)",

@@ -433,30 +433,30 @@ def test_csp_holds_while_two_people_use_every_page(new_context, server):
     assert posted == bulk
     total = 2 + bulk
     expect(messages_with(bob, f"bulk message {bulk}")).to_have_count(1)
-    expect(bob.locator("#messages li")).to_have_count(total)
-    expect(alice.locator("#messages li")).to_have_count(total)
+    expect(bob.locator("#messages li.message")).to_have_count(total)
+    expect(alice.locator("#messages li.message")).to_have_count(total)
 
     # A fresh load shows the latest 50 and the link to earlier ones (htmx fragment).
     watch.harvest(bob)
     bob.reload()
     expect_live(bob)
-    expect(bob.locator("#messages li")).to_have_count(50)
+    expect(bob.locator("#messages li.message")).to_have_count(50)
     older = bob.get_by_role("link", name="Earlier messages", exact=True)
     with bob.expect_response(lambda r: "before=" in r.url) as fragment:
         older.click()
     assert fragment.value.status == 200
     assert fragment.value.request.headers.get("hx-request") == "true"
     assert fragment.value.request.resource_type in {"xhr", "fetch"}
-    expect(bob.locator("#messages li")).to_have_count(total)
-    expect(bob.locator("#messages li").first).to_contain_text(edited)
+    expect(bob.locator("#messages li.message")).to_have_count(total)
+    expect(bob.locator("#messages li.message").first).to_contain_text(edited)
     expect(older).to_have_count(0)
 
     # The no-JavaScript pages: newer messages after 50, the chat list, members, password,
     # a 404, a wrong current password (422), log out, a wrong password (401), log in.
     watch.harvest(bob)
     bob.goto(f"/chats/{chat_id}/messages?after=50")
-    expect(bob.locator(".messages li")).to_have_count(total - 50)
-    expect(bob.locator(".messages li").last).to_contain_text(f"bulk message {bulk}")
+    expect(bob.locator(".messages li.message")).to_have_count(total - 50)
+    expect(bob.locator(".messages li.message").last).to_contain_text(f"bulk message {bulk}")
     watch.harvest(bob)
     bob.get_by_role("link", name="Chats", exact=True).click()
     expect(bob).to_have_url(re.compile(r"/chats$"))
@@ -1161,7 +1161,7 @@ def test_attacker_pages_cannot_post_as_alice(new_context, server, attacker):
     v.alice.reload()
     expect(v.alice.locator(".signed-in")).to_have_text("Alice Liddell")
     expect_live(v.alice)
-    expect(v.alice.locator("#messages li")).to_have_count(2)
+    expect(v.alice.locator("#messages li.message")).to_have_count(2)
     expect(v.alice.get_by_role("heading", level=1)).not_to_contain_text("attacker")
 
     # Control: the very token the attacker used does work from alice's own page, so the

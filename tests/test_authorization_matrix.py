@@ -139,6 +139,10 @@ EXPECTED: dict[tuple[str, str], Route] = {
     ),
     ("POST", "/logout"): route(TO_LOGIN, (303, "/login")),
     ("GET", "/session"): route(LOGIN_NEXT, 204),
+    ("GET", "/account"): route(LOGIN_NEXT, 200),
+    ("POST", "/account/timezone"): route(
+        TO_LOGIN, (303, "/account?saved=1"), form={"timezone": "Europe/Moscow"}
+    ),
     ("GET", "/account/password"): route(LOGIN_NEXT, 200),
     ("POST", "/account/password"): route(
         TO_LOGIN,
@@ -292,7 +296,12 @@ async def everything(db) -> dict[str, list[tuple]]:
         rows["users"] = (
             await session.execute(
                 select(
-                    User.id, User.username, User.display_name, User.password_hash, User.language
+                    User.id,
+                    User.username,
+                    User.display_name,
+                    User.password_hash,
+                    User.language,
+                    User.timezone,
                 ).order_by(User.id)
             )
         ).all()

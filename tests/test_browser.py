@@ -141,7 +141,7 @@ def send(page: Page, body: str) -> Locator:
     post_form(page, "Send")
     # The 303 points at the new message's anchor.
     assert re.search(r"/chats/\d+#msg-\d+-\d+$", page.url), page.url
-    last = page.locator("#messages li").last
+    last = page.locator("#messages li.message").last
     expect(last).to_contain_text(body, timeout=TIMEOUT)
     return last
 
@@ -154,13 +154,13 @@ def send_live(page: Page, body: str) -> None:
     composer = page.get_by_label("Message", exact=True)
     composer.fill(body)
     page.get_by_role("button", name="Send", exact=True).click()
-    expect(page.locator("#messages li").last).to_contain_text(body, timeout=TIMEOUT)
+    expect(page.locator("#messages li.message").last).to_contain_text(body, timeout=TIMEOUT)
     expect(composer).to_have_value("", timeout=TIMEOUT)
     assert page.url == url
 
 
 def message(page: Page, text: str) -> Locator:
-    return page.locator("#messages li").filter(has_text=text)
+    return page.locator("#messages li.message").filter(has_text=text)
 
 
 def edit_link(item: Locator) -> Locator:
@@ -181,13 +181,13 @@ def test_group_chat_send_reply_edit_delete_without_javascript(new_context):
 
     title = unique("Watercooler")
     chat_id = create_group_chat(alice, title, bob_name)
-    expect(alice.locator("#messages li"), "a new chat is empty").to_have_count(0, timeout=TIMEOUT)
+    expect(alice.locator("#messages li.message"), "a new chat is empty").to_have_count(0, timeout=TIMEOUT)
     expect(alice.get_by_text("No messages yet. Say hello!")).to_be_visible(timeout=TIMEOUT)
     expect(alice.get_by_role("link", name="2 members and settings")).to_be_visible(timeout=TIMEOUT)
 
     hello = send(alice, "Hello Bob, sent without JavaScript")
     expect(hello.locator(".message-author")).to_have_text("Alice", timeout=TIMEOUT)
-    expect(alice.locator("#messages li")).to_have_count(1, timeout=TIMEOUT)
+    expect(alice.locator("#messages li.message")).to_have_count(1, timeout=TIMEOUT)
 
     # Bob sees the chat in his list with one unread message, and opens it.
     bob.goto("/chats")
@@ -221,11 +221,11 @@ def test_group_chat_send_reply_edit_delete_without_javascript(new_context):
         re.compile(rf"/chats/{chat_id}/messages\?after=1#newest$"), timeout=TIMEOUT
     )
     assert_no_scripts(alice)
-    expect(alice.locator(".messages li")).to_have_count(1, timeout=TIMEOUT)
-    expect(alice.locator(".messages li")).to_contain_text("Hi Alice, Bob here", timeout=TIMEOUT)
+    expect(alice.locator(".messages li.message")).to_have_count(1, timeout=TIMEOUT)
+    expect(alice.locator(".messages li.message")).to_contain_text("Hi Alice, Bob here", timeout=TIMEOUT)
     alice.goto(f"/chats/{chat_id}")
-    expect(alice.locator("#messages li")).to_have_count(2, timeout=TIMEOUT)
-    expect(alice.locator("#messages li").last).to_contain_text(
+    expect(alice.locator("#messages li.message")).to_have_count(2, timeout=TIMEOUT)
+    expect(alice.locator("#messages li.message").last).to_contain_text(
         "Hi Alice, Bob here", timeout=TIMEOUT
     )
     mine = message(alice, "Hello Bob, sent without JavaScript")
@@ -273,8 +273,8 @@ def test_group_chat_send_reply_edit_delete_without_javascript(new_context):
         expect(page.locator("#messages")).not_to_contain_text(
             "edited without JavaScript", timeout=TIMEOUT
         )
-        expect(page.locator("#messages li")).to_have_count(2, timeout=TIMEOUT)
-        expect(page.locator("#messages li").last).to_contain_text(
+        expect(page.locator("#messages li.message")).to_have_count(2, timeout=TIMEOUT)
+        expect(page.locator("#messages li.message").last).to_contain_text(
             "Hi Alice, Bob here", timeout=TIMEOUT
         )
 
@@ -302,14 +302,14 @@ def test_direct_chat_without_javascript(new_context):
     alice.get_by_label("Username", exact=True).fill(bob_name)
     post_form(alice, "Open direct chat")
     assert chat_id_of(alice) == chat_id
-    expect(alice.locator("#messages li")).to_have_count(1, timeout=TIMEOUT)
+    expect(alice.locator("#messages li.message")).to_have_count(1, timeout=TIMEOUT)
 
     bob.goto("/chats")
     item = bob.locator(f"#chat-{chat_id}")
     expect(item.locator(".chat-name")).to_have_text("Alice", timeout=TIMEOUT)
     expect(item.locator(".unread")).to_have_text("1 unread", timeout=TIMEOUT)
     item.get_by_role("link").click()
-    expect(bob.locator("#messages li").last).to_contain_text("Just between us", timeout=TIMEOUT)
+    expect(bob.locator("#messages li.message").last).to_contain_text("Just between us", timeout=TIMEOUT)
     send(bob, "Agreed")
 
 
@@ -461,7 +461,7 @@ def test_phone_with_javascript_register_create_send_without_sideways_scroll(new_
     long_word = "https://example.org/" + "a-very-long-path-without-spaces" * 6
     send_live(alice, long_word)
     assert_no_horizontal_scroll(alice)
-    expect(alice.locator("#messages li")).to_have_count(2, timeout=TIMEOUT)
+    expect(alice.locator("#messages li.message")).to_have_count(2, timeout=TIMEOUT)
 
     alice.goto("/chats")
     expect(alice.locator(f"#chat-{chat_id} .chat-name")).to_have_text(title, timeout=TIMEOUT)
@@ -471,5 +471,5 @@ def test_phone_with_javascript_register_create_send_without_sideways_scroll(new_
     expect(bob.locator(f"#chat-{chat_id} .unread")).to_have_text("2 unread", timeout=TIMEOUT)
     assert_no_horizontal_scroll(bob)
     bob.locator(f"#chat-{chat_id}").get_by_role("link").click()
-    expect(bob.locator("#messages li").last).to_contain_text(long_word, timeout=TIMEOUT)
+    expect(bob.locator("#messages li.message").last).to_contain_text(long_word, timeout=TIMEOUT)
     assert_no_horizontal_scroll(bob)

@@ -457,7 +457,7 @@ def open_chat(page: Page, traffic: Traffic, url: str) -> Visit:
     expect(page.locator("#connection-state")).to_have_attribute(
         "data-live", "true", timeout=TIMEOUT
     )
-    expect(page.locator("#messages > li")).to_have_count(50, timeout=TIMEOUT)
+    expect(page.locator("#messages > li.message")).to_have_count(50, timeout=TIMEOUT)
     traffic.settle(page)
     return Visit(
         traffic.total(),
@@ -576,7 +576,7 @@ def test_live_frame_for_a_200_character_message_is_at_most_1_kb(browser, chat, l
         assert len(text) == LIVE_MESSAGE_CHARS
         response = chat.people["priya"].post(urlsplit(chat.url).path + "/messages", {"body": text})
         assert response.status_code == 303, response.text
-        expect(page.locator("#messages > li").last).to_contain_text(marker, timeout=TIMEOUT)
+        expect(page.locator("#messages > li.message").last).to_contain_text(marker, timeout=TIMEOUT)
         frames = [
             frame for frame in socket.frames[before:] if marker in frame.get("payloadData", "")
         ]

@@ -90,7 +90,8 @@ async def test_the_forms_to_start_a_chat_sit_behind_one_new_chat_control(alice, 
 async def test_chat_list_shows_title_unread_count_and_last_message_preview(alice, bob, watercooler):
     await send(bob, watercooler, "first")
     await send(bob, watercooler, "and the latest")
-    item = chat_item(await alice.page("/chats"), watercooler)
+    page = await alice.page("/chats")
+    item = chat_item(page, watercooler)
     assert item.css_first(".chat-name").text() == "Watercooler"
     assert item.css_first("a.chat-link").attributes["href"] == f"/chats/{watercooler}#newest"
     assert item.css_first(".unread").text() == "2 unread"
@@ -98,7 +99,9 @@ async def test_chat_list_shows_title_unread_count_and_last_message_preview(alice
     # When, quietly beside it: the time of the latest message.
     when = item.css_first("time.chat-when")
     assert when.attributes["datetime"].endswith("Z")
-    assert re.fullmatch(r"\d\d:\d\d UTC", when.text()), when.text()  # today, without JS
+    # Today: the time of day, in UTC while no zone is known, and the page says so.
+    assert re.fullmatch(r"\d{1,2}:\d\d\u202f[AP]M", when.text()), when.text()
+    assert "Times are in UTC." in page.css_first(".zone-note").text()
 
 
 async def test_unread_count_skips_what_was_read_the_readers_own_and_deleted_messages(
@@ -425,7 +428,7 @@ async def test_chat_page_shows_the_latest_50_messages_with_links_to_older_and_ne
     assert log.attributes["aria-live"] == "polite"
     # One live region: the list inside it is not a second one (issue 15).
     assert "aria-live" not in log.css_first("ol#messages").attributes
-    items = page.css("ol#messages > li")
+    items = page.css("ol#messages > li.message")
     assert [item.attributes["data-seq"] for item in items] == [str(n) for n in range(11, 61)]
     first, last = items[0], items[-1]
     assert first.attributes["id"] == f"msg-{watercooler}-11"
@@ -444,14 +447,14 @@ async def test_chat_page_shows_the_latest_50_messages_with_links_to_older_and_ne
 async def test_a_short_chat_has_no_link_to_older_messages(alice, watercooler):
     await send(alice, watercooler, "hello")
     page = await alice.page(f"/chats/{watercooler}")
-    assert len(page.css("ol#messages > li")) == 1
+    assert len(page.css("ol#messages > li.message")) == 1
     assert page.css('a[href*="before="]') == []
     assert page.css_first(f'a[href="/chats/{watercooler}/messages?after=1#newest"]') is not None
 
 
 async def test_an_empty_chat_invites_the_first_message(alice, watercooler):
     page = await alice.page(f"/chats/{watercooler}")
-    assert page.css("ol#messages > li") == []
+    assert page.css("ol#messages > li.message") == []
     assert page.css_first(".empty").text() == "No messages yet. Say hello!"
     assert page.css_first(f'a[href="/chats/{watercooler}/messages?after=0#newest"]') is not None
 

@@ -82,7 +82,7 @@ def test_the_nu_html_checker_finds_no_error_on_any_page(browser, world, tmp_path
         visit(chats, "/chats")
         said = "A frame for the checker"
         world.bob.say(world.chat, [said])
-        expect(chat.locator("#messages > li").last).to_contain_text(said)
+        expect(chat.locator("#messages > li.message").last).to_contain_text(said)
         expect(chats.locator(f"#chat-preview-{world.chat}")).to_contain_text(said)
         for name, page in (("chat-live", chat), ("chat-list-live", chats)):
             files.append(tmp_path / f"{name}.html")

@@ -45,7 +45,7 @@ def test_a_chat_opens_at_the_newest_message_with_the_composer_and_header_in_view
     page.goto(CHAT)
     if javascript:
         expect_live(page)
-    newest = "#messages > li:last-child"
+    newest = "#messages > li.message:last-child"
     assert in_view(page, newest), "the newest message is out of sight"
     assert in_view(page, "form.composer textarea"), "the composer is out of sight"
     assert in_view(page, "form.composer button[type=submit]")
@@ -64,18 +64,18 @@ def test_new_messages_keep_the_reader_at_the_newest_and_leave_a_reader_above_in_
     page.goto(CHAT)
     expect_live(page)
     post(demo, "bob", "Arrives while alice reads the newest")
-    arrived = page.locator("#messages > li", has_text="Arrives while alice reads the newest")
+    arrived = page.locator("#messages > li.message", has_text="Arrives while alice reads the newest")
     expect(arrived).to_have_count(1)
     page.wait_for_function("document.querySelector('.conversation').scrollTop === 0")
-    assert in_view(page, "#messages > li:last-child")
+    assert in_view(page, "#messages > li.message:last-child")
 
     # Scrolled up to read something older: what she reads stays where it is.
     page.evaluate("document.querySelector('.conversation').scrollTop = -1200")
-    reading = page.locator("#messages > li").nth(20)
+    reading = page.locator("#messages > li.message").nth(20)
     before = reading.bounding_box()["y"]
     post(demo, "bob", "Arrives while alice reads history")
     expect(
-        page.locator("#messages > li", has_text="Arrives while alice reads history")
+        page.locator("#messages > li.message", has_text="Arrives while alice reads history")
     ).to_have_count(1)
     after = reading.bounding_box()["y"]
     assert abs(after - before) < 2, f"the message being read moved by {after - before} px"
@@ -88,12 +88,12 @@ def test_loading_earlier_messages_keeps_the_reading_place(browser, demo):
     expect_live(page)
     link = page.locator(".older a")
     link.scroll_into_view_if_needed()
-    first = page.locator("#messages > li").first
+    first = page.locator("#messages > li.message").first
     first_id = first.get_attribute("id")
     before = page.locator(f"#{first_id}").bounding_box()["y"]
-    count = page.locator("#messages > li").count()
+    count = page.locator("#messages > li.message").count()
     link.click()
-    expect(page.locator("#messages > li")).not_to_have_count(count)
+    expect(page.locator("#messages > li.message")).not_to_have_count(count)
     after = page.locator(f"#{first_id}").bounding_box()["y"]
     assert abs(after - before) < 2, f"the reading place moved by {after - before} px"
     page.context.close()
@@ -106,8 +106,8 @@ def test_a_run_of_messages_names_its_author_once_on_screen_and_always_in_words(b
     page = open_as(browser, demo, "alice", DESKTOP)
     page.goto(CHAT)
     expect_live(page)
-    first = page.locator("#messages > li", has_text="First of a run")
-    second = page.locator("#messages > li", has_text="Second of a run")
+    first = page.locator("#messages > li.message", has_text="First of a run")
+    second = page.locator("#messages > li.message", has_text="Second of a run")
     expect(second).to_have_class(CONTINUED)
     expect(first).not_to_have_class(CONTINUED)
     # Hidden from sight, not from a screen reader: the name is still in the page.

@@ -115,7 +115,7 @@ def presence_of(page: Page, display_name: str) -> Locator:
 
 # Every message on the page as [id, seq, rev, hidden, author, body, edited, deleted]:
 # lists, not objects, so that the comparison in the browser does not depend on key order.
-SNAPSHOT_JS = """(selector = '#messages li') => Array.from(document.querySelectorAll(selector))
+SNAPSHOT_JS = """(selector = '#messages li.message') => Array.from(document.querySelectorAll(selector))
 .map(li => {
   const text = (selector) => {
     const node = li.querySelector(selector)
@@ -128,7 +128,7 @@ SNAPSHOT_JS = """(selector = '#messages li') => Array.from(document.querySelecto
 })"""
 
 
-def snapshot(page: Page, selector: str = "#messages li") -> list[list]:
+def snapshot(page: Page, selector: str = "#messages li.message") -> list[list]:
     return page.evaluate(SNAPSHOT_JS, selector)
 
 
@@ -149,7 +149,7 @@ def fresh_snapshot(new_context, page: Page, chat_id: int, *, earlier: bool = Fal
     while earlier and link.count():
         fresh.goto(link.get_attribute("href"))
         expect(fresh.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Earlier messages"))
-        rows = snapshot(fresh, "ol.messages li") + rows
+        rows = snapshot(fresh, "ol.messages li.message") + rows
         link = fresh.get_by_role("link", name="Even earlier messages", exact=True)
     context.close()
     ids = [row[0] for row in rows]
@@ -283,7 +283,7 @@ def test_message_appears_live_on_the_other_page_exactly_once(
     for page in (alice, bob):
         expect(messages_with(page, second)).to_have_count(1)
         expect(messages_with(page, first)).to_have_count(1)
-        expect(page.locator("#messages li")).to_have_count(2)
+        expect(page.locator("#messages li.message")).to_have_count(2)
         assert watched(page, first)["max"] == 1, f"{page.url}: the first message showed twice"
         assert watched(page, second)["max"] == 1, f"{page.url}: the second message showed twice"
         expect(page.locator("#outbox")).to_be_hidden()
@@ -507,7 +507,7 @@ def test_chat_works_by_forms_without_javascript_and_never_says_live(new_context,
     assert response.status == 200
     assert re.search(rf"/chats/{chat_id}#msg-{chat_id}-1$", alice.url), alice.url
     expect(messages_with(alice, "Sent by a plain form")).to_have_count(1)
-    expect(alice.locator("#messages li")).to_have_count(1)
+    expect(alice.locator("#messages li.message")).to_have_count(1)
 
     # Still no live state, no script, no socket, and the no-JS way to see new messages.
     expect(state).to_be_hidden()
@@ -537,7 +537,7 @@ def test_an_edit_of_a_message_the_page_has_not_loaded_appears_once_when_loaded(
 
     # Bob opens the chat: the latest 50 (11..60), and a link to the earlier ones.
     open_chat(bob, chat_id)
-    bob_messages = bob.locator("#messages li")
+    bob_messages = bob.locator("#messages li.message")
     expect(bob_messages).to_have_count(50)
     expect(bob_messages.first).to_have_attribute("data-seq", "11")
     expect(bob_messages.last).to_have_attribute("data-seq", "60")

@@ -147,7 +147,7 @@ def test_without_javascript_a_phone_opens_a_chat_at_the_newest_message_and_the_c
     page.locator(f"#chat-{chat} a.chat-link").click()
     expect(page).to_have_url(re.compile(rf"/chats/{chat}#newest$"))
     expect_in_view(page, composer(page))
-    newest = page.locator("#messages > li").last
+    newest = page.locator("#messages > li.message").last
     # The conversation scrolls on its own between header and composer (the layout of
     # issue 15): the newest message is wholly inside it, just above the composer.
     pane = page.locator(".conversation").bounding_box()
@@ -181,13 +181,13 @@ def test_without_javascript_load_new_messages_shows_them_above_a_composer(people
     bob.say(chat, "Something new from Bob")
     page.get_by_role("link", name="Load new messages").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Newer messages")
-    expect(page.locator("ol.messages > li")).to_have_text([re.compile("Something new from Bob")])
+    expect(page.locator("ol.messages > li.message")).to_have_text([re.compile("Something new from Bob")])
     expect_in_view(page, composer(page))
     page.get_by_label("Message", exact=True).fill("Answered from the newer page")
     with page.expect_navigation():
         page.get_by_role("button", name="Send", exact=True).click()
     expect(page).to_have_url(re.compile(rf"/chats/{chat}#msg-{chat}-{MESSAGES + 2}$"))
-    expect(page.locator("#messages > li").last).to_contain_text("Answered from the newer page")
+    expect(page.locator("#messages > li.message").last).to_contain_text("Answered from the newer page")
 
 
 # -- defect 11: the composer is a few Tab presses away ---------------------------------------
@@ -245,7 +245,7 @@ def test_right_to_left_names_and_messages_are_laid_out_right_to_left(people):
     def direction(locator: Locator) -> str:
         return locator.evaluate("element => getComputedStyle(element).direction")
 
-    hebrew, english = page.locator("#messages > li").nth(0), page.locator("#messages > li").nth(1)
+    hebrew, english = page.locator("#messages > li.message").nth(0), page.locator("#messages > li.message").nth(1)
     assert direction(hebrew.locator(".message-body")) == "rtl"
     assert direction(hebrew.locator(".message-author")) == "rtl"
     assert direction(english.locator(".message-body")) == "ltr"
@@ -297,9 +297,9 @@ def test_a_screen_reader_hears_one_live_region_and_no_status_on_arrival(people):
     # "Connecting…", "Live…": shown, not read out on arrival.
     expect(page.locator("#connection-state")).to_have_attribute("aria-live", "off")
     # Your own messages say so in words: "(you)" after your name.
-    mine = page.locator("#messages > li").nth(-2)
+    mine = page.locator("#messages > li.message").nth(-2)
     expect(mine.locator(".message-link")).to_have_accessible_name(re.compile(r"^Alice \(you\) "))
-    theirs = page.locator("#messages > li").last
+    theirs = page.locator("#messages > li.message").last
     expect(theirs.locator(".message-link")).to_have_accessible_name(re.compile(r"^Bob [^(]"))
     bob.say(chat, "A live one")
-    expect(page.locator("#messages > li").last).to_contain_text("A live one")
+    expect(page.locator("#messages > li.message").last).to_contain_text("A live one")

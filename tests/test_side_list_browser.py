@@ -113,7 +113,7 @@ def test_the_side_list_follows_news_from_every_chat(browser, demo):
 
     # News in the open chat: it is being read, so nothing is unread; it goes on top.
     post(demo, "bob", f"/chats/{WATERCOOLER}/messages", {"body": "Seen the new layout?"})
-    expect(page.locator("#messages > li", has_text="Seen the new layout?")).to_have_count(1)
+    expect(page.locator("#messages > li.message", has_text="Seen the new layout?")).to_have_count(1)
     opened = page.locator(f"{SIDE} li#chat-{WATERCOOLER}")
     expect(opened.locator(".chat-preview")).to_have_text("Bob Dylan: Seen the new layout?")
     expect(names.first).to_have_text("Watercooler")

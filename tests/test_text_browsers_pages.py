@@ -51,7 +51,7 @@ async def test_edit_links_are_only_under_the_readers_own_messages(
     await send(alice, watercooler, "alice again")
 
     page = await text_of(bob, f"/chats/{watercooler}")
-    items = html(page).css("ol#messages > li")
+    items = html(page).css("ol#messages > li.message")
     assert [item.css_first(".message-actions") is not None for item in items] == [
         False,
         True,
@@ -72,7 +72,7 @@ async def test_older_and_newer_pages_show_edit_links_only_for_the_reader(alice, 
     await send(bob, watercooler, "from bob")
     for query in ("after=0", "before=3"):
         path = f"/chats/{watercooler}/messages?{query}"
-        items = (await bob.page(path)).css("ol.messages > li")
+        items = (await bob.page(path)).css("ol.messages > li.message")
         assert [item.css_first(".message-actions") is not None for item in items] == [
             False,
             True,

@@ -82,7 +82,7 @@ HTMX_ATTRIBUTES_JS = """() => Array.from(document.querySelectorAll('*')).flatMap
   Array.from(el.attributes).filter((attr) => /^(hx-|data-hx-|ws-|data-ws-)/.test(attr.name))
     .map((attr) => el.localName + ' ' + attr.name))"""
 
-MESSAGES_JS = """() => Array.from(document.querySelectorAll('#messages li')).map((li) => {
+MESSAGES_JS = """() => Array.from(document.querySelectorAll('#messages li.message')).map((li) => {
   const text = (selector) => {  // a <br> (a line break of the text) read as a newline
     const node = li.querySelector(selector)
     if (!node) return null
@@ -418,7 +418,7 @@ def play_the_story(run: BrowserRun, new_context, server_url: str, bob_net: TcpPr
 
     # The older messages, by clicking "Earlier messages" until there are none.
     while bob_chat.locator(f"#msg-{chat}-1").count() == 0:
-        first = int(bob_chat.locator("#messages li").first.get_attribute("data-seq"))
+        first = int(bob_chat.locator("#messages li.message").first.get_attribute("data-seq"))
         bob_chat.locator(".older a").click()
         expect(bob_chat.locator(f"#msg-{chat}-{first - 1}")).to_be_attached()
     expect(bob_chat.locator(".older a")).to_have_count(0)

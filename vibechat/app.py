@@ -19,6 +19,7 @@ from vibechat.proxy import behind_proxies
 from vibechat.rate_limits import RateLimits
 from vibechat.sessions import init_sessions
 from vibechat.templating import register_template_helpers
+from vibechat.timezones import init_timezones
 from vibechat.views import account, auth, chats, language, messages, ops
 from vibechat.warmup import init_warmup
 from vibechat.web import IdConverter
@@ -76,6 +77,7 @@ def create_app(
     logs.init_request_logging(app)  # first: every later hook's lines carry the request id
     init_sessions(app, settings)
     init_i18n(app)  # after the session (the account's language), before any refusal
+    init_timezones(app)  # after the session too (the account's zone)
     app.before_request(security.check_csrf)
     app.after_request(security.remember_csrf_cookie)
     app.after_request(_no_cache_for_pages)

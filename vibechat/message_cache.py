@@ -4,7 +4,8 @@ The message partial (templates/messages/_message.html) never depends on who read
 it, so the HTML of one version of a message is the same on every chat page, older
 page, catch-up and live frame that shows it. Rendering 50 of them was most of a chat
 page's cost (docs/performance.md). A version is (message id, rev, author's display
-name, with or without data-hx-swap-oob, with or without the edit link, language): an edit or a
+name, with or without data-hx-swap-oob, with or without the edit link, language, and for a
+page the reader's time zone: a frame or fragment is zone-free): an edit or a
 deletion takes a new rev, and the author's name is the one thing the partial shows
 that is not the message's own (its id, dom_id("msg", chat, seq), is fixed for the
 message). A live frame and a catch-up
@@ -18,12 +19,13 @@ libraries' async support would cache the coroutine, not its result.
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 
 from markupsafe import Markup
 from quart import Quart, current_app, render_template
 
-from vibechat import i18n
+from vibechat import i18n, timezones
 from vibechat.models import Message
 
 CAPACITY = 10_000  # versions kept per process: about 1 KB each
@@ -52,7 +54,8 @@ class RenderedMessages:
 
 def version(message: Message, oob: bool, actions: bool) -> tuple:
     author = message.author.display_name if message.author else None
-    return (message.id, message.rev, author, oob, actions, i18n.current())
+    zone = None if oob else timezones.current()
+    return (message.id, message.rev, author, oob, actions, i18n.current(), zone)
 
 
 async def rendered_message(message: Message, oob: bool = False, mine: bool = False) -> Markup:
@@ -66,9 +69,11 @@ async def rendered_message(message: Message, oob: bool = False, mine: bool = Fal
     key = version(message, oob, actions)
     html = cache.get(key)
     if html is None:
-        rendered = await render_template(
-            "messages/_message.html", message=message, oob=oob, actions=actions
-        )
+        # A fragment (oob) is for the script, which shows its time in the reader's zone.
+        with timezones.zone_free() if oob else contextlib.nullcontext():
+            rendered = await render_template(
+                "messages/_message.html", message=message, oob=oob, actions=actions
+            )
         # Not user text: the partial's own output, every value in it escaped there by
         # autoescaping. Markup only stops the list template escaping it a second time.
         html = Markup(rendered)  # noqa: S704  # nosec B704

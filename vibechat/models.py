@@ -72,6 +72,8 @@ class User(Base):
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The language chosen with POST /language ("en", "ru"); None: the browser's.
     language: Mapped[str | None] = mapped_column(String(8))
+    # The IANA time zone chosen with POST /account/timezone; None: the browser's.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
 
 class Session(Base):

@@ -137,6 +137,10 @@ async def set_language(session: AsyncSession, user_id: int, language: str) -> No
     await session.execute(update(User).where(User.id == user_id).values(language=language))
 
 
+async def set_timezone(session: AsyncSession, user_id: int, timezone: str | None) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(timezone=timezone))
+
+
 async def set_deactivated(session: AsyncSession, user_id: int, when: datetime | None) -> None:
     """Deactivate a person as of when, or (None) let them sign in again."""
     await session.execute(update(User).where(User.id == user_id).values(deactivated_at=when))

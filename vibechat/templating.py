@@ -1,5 +1,5 @@
-"""Jinja helpers: CSRF token, element ids, times, the reader, and the one "my messages"
-CSS rule."""
+"""Jinja helpers: CSRF token, element ids, the instant of a <time>, the reader, and the
+one "my messages" CSS rule."""
 
 from __future__ import annotations
 
@@ -39,19 +39,6 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 def iso_time(value: datetime) -> str:
     """For <time datetime>: UTC, to the second."""
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def short_time(value: datetime) -> str:
-    """The chat list's quiet time without JavaScript: the UTC time today, else the day."""
-    value = value.astimezone(UTC)
-    if value.date() == datetime.now(UTC).date():
-        return value.strftime("%H:%M UTC")
-    return f"{value:%b} {value.day}"
-
-
-def shown_time(value: datetime) -> str:
-    """What a reader without JavaScript sees: the UTC date and time."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def line_breaks(text: str) -> Markup:
@@ -196,8 +183,6 @@ def register_template_helpers(app: Quart) -> None:
     app.add_url_rule("/static/v-<version>/<path:filename>", "script", script.serve)
     app.after_request(cache_static_files)
     app.jinja_env.filters["iso_time"] = iso_time
-    app.jinja_env.filters["shown_time"] = shown_time
-    app.jinja_env.filters["short_time"] = short_time
     app.jinja_env.filters["line_breaks"] = line_breaks
     app.add_url_rule("/style/mine-<id:user_id>.css", "mine_stylesheet", mine_stylesheet)
 

@@ -1,4 +1,5 @@
-/* The reader's side: read marks, unread counts, the reading place, local times.
+/* The reader's side: read marks, unread counts, the reading place, times in the reader's
+ * zone and the day headings between messages.
  * The read mark goes on the socket once the newest message has been shown in a visible
  * tab; with the socket closed nothing is sent (the page view and the catch-up after a
  * reconnect mark read on the server). */
@@ -14,7 +15,8 @@ let wasAtBottom = true
 // (data-one, data-few, data-many, data-other), {n} where the number goes.
 const plural = (element, n) => element.dataset[new Intl.PluralRules(document.documentElement.lang).select(n)].replace('{n}', n)
 
-const newestSeq = () => Number(log.lastElementChild ? log.lastElementChild.dataset.seq : 0)
+const newest = () => log.querySelector(':scope > .message:last-child')
+const newestSeq = () => Number(newest() ? newest().dataset.seq : 0)
 
 function markRead () {
   const seq = newestSeq()
@@ -123,25 +125,89 @@ function retitle ({ target }) {
   if (target.tagName === 'H1') document.title = document.title.replace(titled, titled = target.textContent)
 }
 
+// Times in the page's language and the reader's zone: the one chosen in the settings
+// (data-zone), else the browser's. The server wrote them in the same words (CLDR) for
+// pages, and in UTC for frames.
+const lang = document.documentElement.lang
+const timeZone = body.dataset.zone || undefined
+const dayFormat = new Intl.DateTimeFormat('sv', { timeZone }) // Swedish: 2026-12-07
+const timeFormat = new Intl.DateTimeFormat(lang, { timeStyle: 'short', timeZone })
+const dayOf = date => dayFormat.format(date)
+const today = () => dayOf(new Date())
+const sameYear = day => day.slice(0, 4) === today().slice(0, 4)
+
+// Pages from now on are rendered in the browser's zone (when the settings name none):
+// it goes once into the cookie the server reads (vibechat.timezones), and the note
+// that times are in UTC goes, as they no longer are.
+function sayZone () {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone
+  if (body.dataset.zone || !zone) return
+  if (!document.cookie.split('; ').includes('vibechat_timezone=' + zone)) {
+    document.cookie = `vibechat_timezone=${zone}; path=/; max-age=31536000; samesite=lax${location.protocol === 'https:' ? '; secure' : ''}`
+  }
+  for (const note of document.querySelectorAll('.zone-note')) note.remove()
+}
+
 function localTimes (root) {
   for (const time of root.querySelectorAll('time[datetime]')) {
     const date = new Date(time.getAttribute('datetime'))
     if (isNaN(date)) continue
-    // The chat list's time: the time today, else the day, as phones show it.
-    const today = date.toDateString() === new Date().toDateString()
-    time.textContent = !time.matches('.chat-when')
-      ? date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })
-      : today ? date.toLocaleTimeString([], { timeStyle: 'short' }) : date.toLocaleDateString([], { month: 'short', day: 'numeric' })
+    // A message's time of day (its day is the heading above); the chat list's: the time
+    // today, else the day, as phones show it.
+    const day = dayOf(date)
+    time.textContent = !time.matches('.chat-when') || day === today()
+      ? timeFormat.format(date)
+      : date.toLocaleDateString(lang, { month: 'short', day: 'numeric', year: sameYear(day) ? undefined : 'numeric', timeZone })
+  }
+}
+
+// "Today", "Yesterday" (the log's words), else the date in the language: «7 декабря».
+function dayName (day) {
+  const yesterday = new Date(Date.parse(today()) - 864e5).toISOString().slice(0, 10)
+  if (day === today()) return log.dataset.today
+  if (day === yesterday) return log.dataset.yesterday
+  return new Date(day + 'T12:00Z').toLocaleDateString(lang, { day: 'numeric', month: 'long', year: sameYear(day) ? undefined : 'numeric', timeZone: 'UTC' })
+}
+
+// Each day's messages under its heading, in the reader's zone: the server's are kept
+// where they are right (the log is a live region: what goes in is read out), one is
+// added above a new day's first message, and one that heads nothing goes.
+function headDays () {
+  for (const heading of log.querySelectorAll(':scope > .day')) {
+    const next = heading.nextElementSibling
+    if (!next || next.matches('.day')) heading.remove()
+  }
+  let last
+  for (const item of log.querySelectorAll(':scope > .message')) {
+    const day = dayOf(new Date(item.querySelector('time').getAttribute('datetime')))
+    let heading = item.previousElementSibling
+    if (heading && !heading.matches('.day')) heading = null
+    if (day === last) {
+      if (heading) heading.remove()
+      continue
+    }
+    last = day
+    if (!heading) {
+      heading = document.createElement('li')
+      heading.className = 'day'
+      heading.appendChild(document.createElement('h3'))
+      item.before(heading)
+    }
+    if (heading.dataset.day !== day) heading.dataset.day = day
+    const name = dayName(day)
+    if (heading.firstElementChild.textContent !== name) heading.firstElementChild.textContent = name
   }
 }
 
 // A run of messages from one person within five minutes shows their name once (the
 // name stays for screen readers). The page without JavaScript names every message.
 function group () {
+  headDays()
   let last = {}
-  for (const item of log.children) {
+  for (const item of log.querySelectorAll(':scope > .message')) {
     const at = Date.parse(item.querySelector('time').getAttribute('datetime'))
-    const same = item.dataset.author && item.dataset.author === last.author && at - last.at < 3e5
+    const same = item.dataset.author && item.dataset.author === last.author && at - last.at < 3e5 &&
+      item.previousElementSibling.matches('.message')
     item.classList.toggle('message-continued', !!same)
     last = { author: item.dataset.author, at }
   }
@@ -150,6 +216,7 @@ function group () {
 export function start (core) {
   live = core
   log = live.log
+  sayZone()
   localTimes(document)
   htmx.onLoad(root => { localTimes(root); if (log) { group(); markOpen(root) } })
   body.addEventListener('htmx:oobAfterSwap', countUnread)

@@ -161,7 +161,7 @@ def composer_box(page: Page) -> Locator:
 
 
 def messages_with(page: Page, text: str) -> Locator:
-    return page.locator("#messages li").filter(has_text=text)
+    return page.locator("#messages li.message").filter(has_text=text)
 
 
 def say(page: Page, text: str) -> None:

@@ -180,7 +180,7 @@ def chat_list(page: Page, world: World) -> None:
 
 def chat(page: Page, world: World) -> None:
     visit(page, f"/chats/{world.chat}")
-    expect(page.locator("#messages > li")).to_have_count(50)
+    expect(page.locator("#messages > li.message")).to_have_count(50)
     expect(page.locator(".older a")).to_be_attached()
 
 

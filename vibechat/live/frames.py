@@ -12,6 +12,7 @@ from quart import render_template
 
 from vibechat.i18n import LANGUAGES, speaking
 from vibechat.models import Chat, Membership, Message, User
+from vibechat.timezones import zone_free
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,15 @@ class Owner:
 
 
 # A frame in every language, in the order of i18n.LANGUAGES: rendered once per language
-# (not per recipient), and each socket sends the one its page speaks.
+# (not per recipient), and each socket sends the one its page speaks. Its times are in
+# UTC: the page's script shows them in the reader's zone (vibechat.timezones).
 Frame = tuple[str, ...]
 
 
 async def _frame(template: str, **context) -> Frame:
     rendered = []
     for language in LANGUAGES:
-        with speaking(language):
+        with speaking(language), zone_free():
             rendered.append(await render_template(template, oob=True, **context))
     return tuple(rendered)
 

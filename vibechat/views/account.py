@@ -1,10 +1,11 @@
-"""The signed-in person's own account: changing the password."""
+"""The signed-in person's own account: the settings page (the time zone), changing the
+password."""
 
 from __future__ import annotations
 
 from quart import Blueprint, g, render_template, request, url_for
 
-from vibechat import forms, queries
+from vibechat import forms, queries, timezones
 from vibechat.i18n import lazy_gettext
 from vibechat.live import events
 from vibechat.rate_limits import rate_limits
@@ -15,6 +16,39 @@ from vibechat.web import db, see_other
 bp = Blueprint("account", __name__)
 
 WRONG_PASSWORD = lazy_gettext("That is not your current password.")
+UNKNOWN_ZONE = lazy_gettext("Choose a time zone from the list.")
+
+
+async def _settings_page(errors: dict[str, str], saved: bool = False) -> str:
+    choices = timezones.choices()
+    chosen = g.user.timezone
+    if timezones.known(chosen) and chosen not in dict(choices):
+        # An old name (America/Atka), saved by a form of our own or another tool's.
+        choices = ((chosen, chosen), *choices)
+    return await render_template(
+        "account/settings.html", errors=errors, saved=saved, zone_choices=choices
+    )
+
+
+@bp.get("/account")
+@require_user
+async def settings():
+    """The settings: the time zone, and the way to the password form."""
+    return await _settings_page({}, saved=request.args.get("saved") == "1")
+
+
+@bp.post("/account/timezone")
+@require_user
+async def change_timezone():
+    """Save the zone that times are shown in (an IANA name), or none: the browser's."""
+    form = await request.form
+    name = form.get("timezone", "")
+    if name and not timezones.known(name):
+        return await _settings_page({"timezone": str(UNKNOWN_ZONE)}), 422
+    async with db().write() as session:
+        await queries.set_timezone(session, g.user.id, name or None)
+        await session.commit()
+    return see_other(url_for("account.settings", saved=1))
 
 
 @bp.get("/account/password")
