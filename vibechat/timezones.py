@@ -23,6 +23,7 @@ import zoneinfo
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from babel.dates import format_date, format_skeleton, format_time, get_timezone_location
@@ -35,21 +36,10 @@ if TYPE_CHECKING:
 # Written by the page's script (static/js/reading.js says the same name).
 COOKIE = "vibechat_timezone"
 
-# The zones offered in the settings' list: the IANA areas where people live. The other
-# names (Etc/GMT+5, US/Eastern, aliases kept for old software) are still accepted.
-AREAS = frozenset(
-    (
-        "Africa",
-        "America",
-        "Antarctica",
-        "Asia",
-        "Atlantic",
-        "Australia",
-        "Europe",
-        "Indian",
-        "Pacific",
-    )
-)
+# Where zone.tab is missing, the settings' list offers every name in the IANA areas where
+# people live (not Etc/GMT+5, US/Eastern and the like, which are accepted all the same).
+AREAS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe")
+AREAS += ("Indian", "Pacific")
 
 _zone: ContextVar[str | None] = ContextVar("timezone", default=None)
 
@@ -58,6 +48,20 @@ _zone: ContextVar[str | None] = ContextVar("timezone", default=None)
 def names() -> frozenset[str]:
     """Every IANA name the system's (or the tzdata package's) database knows."""
     return frozenset(zoneinfo.available_timezones())
+
+
+@functools.cache
+def places() -> tuple[str, ...]:
+    """The zones the settings offer: the tz database's zone.tab (a line for each zone of
+    each country, under its current name: Europe/Kyiv, not Europe/Kiev), where the
+    system keeps one; else every name in AREAS."""
+    for folder in zoneinfo.TZPATH:
+        table = Path(folder) / "zone.tab"
+        if table.is_file():
+            lines = table.read_text(encoding="utf-8").splitlines()
+            rows = (line.split("\t") for line in lines if line and not line.startswith("#"))
+            return tuple(sorted({row[2] for row in rows} & names()))
+    return tuple(sorted(name for name in names() if name.split("/", 1)[0] in AREAS))
 
 
 def known(name: object) -> str | None:
@@ -133,9 +137,7 @@ def _offset(name: str, now: datetime) -> str:
 def _choices(language: str, day: date) -> tuple[tuple[str, str], ...]:
     now = datetime.now(UTC)
     offered: dict[str, str] = {}  # label: name
-    for name in sorted(names()):
-        if "/" not in name or name.split("/", 1)[0] not in AREAS:
-            continue
+    for name in places():
         city = get_timezone_location(name, locale=language, return_city=True)
         # An old alias reads as the zone it stands for (America/Atka: Adak): once.
         offered.setdefault(f"{city} ({_offset(name, now)})", name)

@@ -41,8 +41,7 @@ async def settings():
 @require_user
 async def change_timezone():
     """Save the zone that times are shown in (an IANA name), or none: the browser's."""
-    form = await request.form
-    name = form.get("timezone", "")
+    name = forms.require(await request.form, "timezone")["timezone"]
     if name and not timezones.known(name):
         return await _settings_page({"timezone": str(UNKNOWN_ZONE)}), 422
     async with db().write() as session:
