@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from tests.support.app import app_config
+from tests.support.cli import in_english
 from tests.support.live import RecordingBroker
 from tests.support.people import People, create_chat, send
 from vibechat import forms
@@ -319,7 +320,7 @@ def test_migrate_takes_every_range_at_its_ends(monkeypatch, capsys, tmp_path):
 @pytest.mark.slow  # hypercorn as a process
 def test_hypercorn_stops_with_one_line_on_a_value_out_of_range(tmp_path):
     # The config module that `vibechat serve` and the Procfile hand hypercorn.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("VIBECHAT_")}
+    env = {k: v for k, v in in_english(os.environ).items() if not k.startswith("VIBECHAT_")}
     env.update(VIBECHAT_INSTANCE_PATH=str(tmp_path), VIBECHAT_WS_QUEUE="0")
     result = subprocess.run(
         [
