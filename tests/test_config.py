@@ -28,6 +28,7 @@ from vibechat.config import (
     load_settings,
     secret_key,
 )
+from vibechat.i18n import LOCALE_VARIABLES
 from vibechat.live import protocol
 
 BOUNDED = [setting for setting in SETTINGS if setting.low is not None]
@@ -301,6 +302,8 @@ def test_create_app_stops_on_a_value_out_of_range(setting, monkeypatch, tmp_path
 def test_commands_stop_on_a_value_out_of_range(setting, command, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("VIBECHAT_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv(setting.name, spelled(setting, setting.low - 1))
+    for name in LOCALE_VARIABLES:  # the refusal in English, whatever the shell speaks
+        monkeypatch.delenv(name, raising=False)
     argv = [command, str(tmp_path / "copy.sqlite3")] if command == "backup" else [command]
     assert main(argv) == 2
     [line] = capsys.readouterr().err.splitlines()
