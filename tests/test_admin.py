@@ -16,7 +16,7 @@ from sqlalchemy import select as query
 from sqlalchemy import update
 
 from tests.support.app import app_config
-from tests.support.cli import vibechat_cli
+from tests.support.cli import in_english, vibechat_cli
 from tests.support.db import count, snapshot
 from tests.support.html import field_error, html
 from tests.support.live import close_code, live
@@ -150,7 +150,7 @@ async def test_a_username_is_taken_whatever_its_case(vibechat, alice, db):
 def run_on_a_terminal(*args: str, typed: list[str], instance, database_url: str):
     """`vibechat ARGS` with a terminal for stdin, typing each line when it is asked for."""
     main, terminal = pty.openpty()
-    env = {**os.environ, "VIBECHAT_INSTANCE_PATH": str(instance)}
+    env = {**in_english(os.environ), "VIBECHAT_INSTANCE_PATH": str(instance)}
     env["VIBECHAT_DATABASE_URL"] = database_url
     # A session of its own has no controlling terminal, so getpass uses stdin: the pty.
     process = subprocess.Popen(

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.support.app import app_config
-from tests.support.cli import vibechat_cli
+from tests.support.cli import in_english, vibechat_cli
 from tests.support.people import People, create_chat, send
 from vibechat import schema
 from vibechat.app import create_app
@@ -72,7 +72,7 @@ def test_a_bad_setting_is_reported_plainly(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "vibechat.commands.cli", "migrate"],
         env={
-            **os.environ,
+            **in_english(os.environ),
             "VIBECHAT_INSTANCE_PATH": str(env_instance),
             "VIBECHAT_LOG_FORMAT": "xml",
         },
@@ -126,7 +126,7 @@ def test_serve_refuses_several_workers_without_redis(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "vibechat.commands.cli", "serve"],
         env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("VIBECHAT_")},
+            **{k: v for k, v in in_english(os.environ).items() if not k.startswith("VIBECHAT_")},
             "VIBECHAT_INSTANCE_PATH": str(tmp_path),
             "VIBECHAT_WORKERS": "2",
         },

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from tests.support.app import app_config
+from tests.support.cli import in_english
 from tests.support.live import RecordingBroker
 from tests.support.people import People, create_chat, send
 from vibechat import forms
@@ -27,6 +28,7 @@ from vibechat.config import (
     load_settings,
     secret_key,
 )
+from vibechat.i18n import LOCALE_VARIABLES
 from vibechat.live import protocol
 
 BOUNDED = [setting for setting in SETTINGS if setting.low is not None]
@@ -300,6 +302,8 @@ def test_create_app_stops_on_a_value_out_of_range(setting, monkeypatch, tmp_path
 def test_commands_stop_on_a_value_out_of_range(setting, command, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("VIBECHAT_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv(setting.name, spelled(setting, setting.low - 1))
+    for name in LOCALE_VARIABLES:  # the refusal in English, whatever the shell speaks
+        monkeypatch.delenv(name, raising=False)
     argv = [command, str(tmp_path / "copy.sqlite3")] if command == "backup" else [command]
     assert main(argv) == 2
     [line] = capsys.readouterr().err.splitlines()
@@ -319,7 +323,7 @@ def test_migrate_takes_every_range_at_its_ends(monkeypatch, capsys, tmp_path):
 @pytest.mark.slow  # hypercorn as a process
 def test_hypercorn_stops_with_one_line_on_a_value_out_of_range(tmp_path):
     # The config module that `vibechat serve` and the Procfile hand hypercorn.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("VIBECHAT_")}
+    env = {k: v for k, v in in_english(os.environ).items() if not k.startswith("VIBECHAT_")}
     env.update(VIBECHAT_INSTANCE_PATH=str(tmp_path), VIBECHAT_WS_QUEUE="0")
     result = subprocess.run(
         [

@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+from tests.support.cli import in_english
+
 # Each test starts the command line as a process: that is what it measures.
 pytestmark = pytest.mark.slow
 
@@ -30,7 +32,7 @@ PASSWORD = "correct horse battery staple"
 
 def vibechat(tmp_path, *args: str, stdin: str = "") -> tuple[int, list[str], str]:
     """Exit status, web modules loaded, and stdout of `python -m vibechat ARGS`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIBECHAT_")}
+    env = {k: v for k, v in in_english(os.environ).items() if not k.startswith("VIBECHAT_")}
     env["VIBECHAT_INSTANCE_PATH"] = str(tmp_path)
     result = subprocess.run(
         [sys.executable, "-c", PROBE, *args],

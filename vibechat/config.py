@@ -26,6 +26,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from vibechat.i18n import N_, _, gettext
 from vibechat.paths import default_instance
 
 # The checkout's root (tests read README, docs and static files through it). The app
@@ -133,15 +134,23 @@ class Setting:
         return self.words
 
     def refusal(self, value: Any) -> ConfigError:
+        """The refusal, in the language being spoken (the command line's); its range reads
+        as `allowed` does in English."""
         if self.duration:
-            rule = f"a duration from {self.allowed} (such as 90s, 30m, 12h, 14d)"
+            rule = _(
+                "a duration from %(low)s to %(high)s (such as 90s, 30m, 12h, 14d)",
+                low=_show_duration(self.low),
+                high=_show_duration(self.high),
+            )
         elif self.low is not None:
-            rule = f"a whole number from {self.allowed}"
+            rule = _("a whole number from %(low)d to %(high)d", low=self.low, high=self.high)
         elif self.choices:
-            rule = f"one of {', '.join(self.choices)}"
+            rule = _("one of %(choices)s", choices=", ".join(self.choices))
         else:
-            rule = self.words
-        return ConfigError(f"{self.name}={value!r}: must be {rule}")
+            rule = gettext(self.words)  # each is marked with N_ where it is declared
+        return ConfigError(
+            _("%(name)s=%(value)r: must be %(rule)s", name=self.name, value=value, rule=rule)
+        )
 
     def from_text(self, text: str) -> Any:
         """The value the environment's text stands for (empty: the default)."""
@@ -178,7 +187,7 @@ def setting(
     low: int | None = None,
     high: int | None = None,
     choices: tuple[str, ...] = (),
-    words: str = "any text",
+    words: str = N_("any text"),
     secret: bool = False,
 ) -> Any:
     """A Settings field. A callable default is called when the settings are made; a
@@ -219,13 +228,13 @@ class Settings:
         "Folder for local state: the SQLite database and the generated secret key."
         " Default: `instance/` in the checkout; installed from a wheel, `instance/` in the"
         " working directory.",
-        words="a folder",
+        words=N_("a folder"),
     )
     database_url: str | None = setting(
         None,
         "SQLAlchemy async URL. Default: a SQLite file `vibechat.sqlite3` in the instance folder;"
         " `postgresql+asyncpg://user@host/db` for PostgreSQL.",
-        words="a URL",
+        words=N_("a URL"),
         secret=True,
     )
     secret_key: str | None = setting(
@@ -238,7 +247,7 @@ class Settings:
         None,
         "Redis URL: live updates fan out between processes and hosts through it, and"
         " rate-limit counts are shared there. Default: none (one process).",
-        words="a URL",
+        words=N_("a URL"),
         secret=True,
     )
     workers: int = setting(
@@ -259,7 +268,7 @@ class Settings:
         "Comma-separated origins (`https://chat.example.org`) the app is reached at, when a"
         " proxy rewrites `Host`. Default: the request's own scheme and host.",
         _origins,
-        words="comma-separated origins",
+        words=N_("comma-separated origins"),
     )
     secure_cookies: bool | None = setting(
         None,
@@ -267,7 +276,7 @@ class Settings:
         " a TLS proxy, set `VIBECHAT_PROXY_HOPS` so the app can tell). `true` or `false`"
         " forces it.",
         _secure_cookies,
-        words="auto, true or false",
+        words=N_("auto, true or false"),
     )
     proxy_hops: int = setting(
         0,
@@ -296,44 +305,44 @@ class Settings:
         True,
         "`off` turns every rate limit off (load tests and benchmarks only).",
         _bool,
-        words="on or off",
+        words=N_("on or off"),
     )
     limit_login_username: str = setting(
         "10 per 3 minutes",
         "Failed sign-ins (and wrong current passwords) per username.",
         _rate,
-        words="a rate such as '10 per 3 minutes'",
+        words=N_("a rate such as '10 per 3 minutes'"),
     )
     limit_login_address: str = setting(
         "30 per 3 minutes",
         "Failed sign-ins per client address.",
         _rate,
-        words="a rate such as '30 per 3 minutes'",
+        words=N_("a rate such as '30 per 3 minutes'"),
     )
     limit_register_address: str = setting(
         "20 per hour",
         "Sign-up attempts per client address.",
         _rate,
-        words="a rate such as '20 per hour'",
+        words=N_("a rate such as '20 per hour'"),
     )
     limit_register_username: str = setting(
         "10 per 3 minutes",
         "Sign-up attempts per requested username.",
         _rate,
-        words="a rate such as '10 per 3 minutes'",
+        words=N_("a rate such as '10 per 3 minutes'"),
     )
     limit_messages: str = setting(
         "30 per 10 seconds",
         "Messages posted (and edited) per person.",
         _rate,
-        words="a rate such as '30 per 10 seconds'",
+        words=N_("a rate such as '30 per 10 seconds'"),
     )
     limit_socket_frames: str = setting(
         "20 per 10 seconds",
         "Frames a page may send on its socket (typing notices and read marks); the excess is"
         " ignored.",
         _rate,
-        words="a rate such as '20 per 10 seconds'",
+        words=N_("a rate such as '20 per 10 seconds'"),
     )
     max_members: int = setting(
         1000,
@@ -386,7 +395,7 @@ class Settings:
         False,
         "`on` serves Prometheus metrics at /metrics; `off` answers 404 there.",
         _bool,
-        words="on or off",
+        words=N_("on or off"),
     )
     metrics_token: str | None = setting(
         None,
@@ -436,7 +445,7 @@ def load_settings(
     environ = os.environ if environ is None else environ
     unknown = sorted(set(overrides or {}) - set(BY_NAME))
     if unknown:
-        raise ConfigError(f"{unknown[0]}: no such setting")
+        raise ConfigError(_("%(name)s: no such setting", name=unknown[0]))
     values = {}
     for each in SETTINGS:
         raw = (overrides or {}).get(each.name, environ.get(each.name))
@@ -450,9 +459,12 @@ def check_workers(settings: Settings) -> None:
     """Several processes need Redis to reach each other's sockets: refuse to start."""
     if settings.workers > 1 and not settings.redis_url:
         raise ConfigError(
-            f"VIBECHAT_WORKERS={settings.workers} needs VIBECHAT_REDIS_URL:"
-            " without Redis each worker delivers live updates only to its own sockets,"
-            " and people on the others would silently miss them."
+            _(
+                "VIBECHAT_WORKERS=%(workers)d needs VIBECHAT_REDIS_URL: without Redis each"
+                " worker delivers live updates only to its own sockets, and people on the"
+                " others would silently miss them.",
+                workers=settings.workers,
+            )
         )
 
 

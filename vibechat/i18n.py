@@ -11,7 +11,8 @@ choice, else the `vibechat_language` cookie (set by POST /language when signed o
 else the browser's Accept-Language by quality, else English. It lives in a ContextVar,
 so `gettext` here and in templates ({% trans %}, _(), ngettext) needs no argument, and
 a live frame, rendered outside any request, says which language it is rendered in with
-`speaking(language)`.
+`speaking(language)`. The `vibechat` command speaks the language of its environment
+(`from_environment`: LANGUAGE, LC_ALL, LC_MESSAGES, LANG), as other Unix tools do.
 
 A hook of our own rather than quart-babel: that extension (1.0.7) expects compiled .mo
 files on disk, pulls in pytz, and selects a locale only inside a request, while frames
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from io import BytesIO
 from pathlib import Path
@@ -82,6 +83,13 @@ def ngettext(singular: str, plural: str, n: int, **variables) -> str:
 
 _ = gettext
 
+
+def N_(message: str) -> str:
+    """Marks a text for the catalog where it is defined (gettext_noop); whoever says it
+    passes it through `gettext` then."""
+    return message
+
+
 # A number of each CLDR plural category, for rendering that category's form.
 _SAMPLES = {"one": 1, "few": 2, "many": 5, "other": 5}
 
@@ -111,6 +119,30 @@ def speaking(language: str) -> Iterator[None]:
 
 def known(language: str | None) -> str | None:
     return language if language in LANGUAGES else None
+
+
+# The locale variables in the order gettext reads them: LANGUAGE (a colon-separated list
+# of preferences) first, then LC_ALL, LC_MESSAGES and LANG.
+LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def from_environment(environ: Mapping[str, str]) -> str:
+    """The command line's language, chosen as Python's gettext.find chooses a catalog:
+    the first of LANGUAGE, LC_ALL, LC_MESSAGES and LANG that is set decides alone, and
+    its first entry that we speak wins (LANGUAGE=de:ru speaks Russian). `ru_RU.UTF-8`
+    is Russian; `C`, `POSIX`, unset or only languages we lack are English."""
+    for name in LOCALE_VARIABLES:
+        value = environ.get(name, "")
+        if value:
+            for entry in value.split(":"):
+                # language[_territory][.codeset][@modifier]: the language is what counts.
+                language = entry.split("@")[0].split(".")[0].split("_")[0].lower()
+                if language in ("c", "posix"):
+                    break
+                if known(language):
+                    return language
+            return DEFAULT
+    return DEFAULT
 
 
 # The request side below imports Quart where it is used: the command line imports this

@@ -15,21 +15,34 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from unittest import mock
 
 from vibechat.commands import cli
+from vibechat.i18n import LOCALE_VARIABLES
 
 # Settings the test's own environment might carry that a fresh instance must not see.
 UNSET = ("VIBECHAT_DATABASE_URL", "VIBECHAT_REDIS_URL")
+
+
+def in_english(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment in the C locale: the command speaks the language of LANGUAGE,
+    LC_ALL, LC_MESSAGES or LANG, and a test that reads its English words must not
+    depend on the language of the developer's shell. A test sets LANG to hear another."""
+    return {
+        **{name: value for name, value in env.items() if name not in LOCALE_VARIABLES},
+        "LANG": "C.UTF-8",
+    }
+
 
 # One call at a time: os.environ, sys.stdin/stdout/stderr are the process's.
 _one_at_a_time = threading.Lock()
 
 
 def _environment(instance: Path, settings: dict[str, str]) -> dict[str, str]:
-    env = {**os.environ, "VIBECHAT_INSTANCE_PATH": str(instance)}
+    env = {**in_english(os.environ), "VIBECHAT_INSTANCE_PATH": str(instance)}
     for name in UNSET:
         env.pop(name, None)
     env.update(settings)

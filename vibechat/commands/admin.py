@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vibechat import forms, queries, schema
 from vibechat.config import Settings, database_url
 from vibechat.db import Database
+from vibechat.i18n import _, lazy_gettext
 from vibechat.live.envelope import seal, user_topic
 from vibechat.live.redis_broker import publish_on
 from vibechat.models import User, utcnow
@@ -36,7 +37,7 @@ class AdminError(Exception):
 
 class UnknownUser(AdminError):
     def __init__(self, username: str) -> None:
-        super().__init__(f"there is no user named {username!r}")
+        super().__init__(_("there is no user named %(username)r", username=username))
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ async def _database(settings: Settings) -> AsyncIterator[Database]:
     # Before any query: an old schema would fail with a driver error about a missing
     # table or column, which says nothing about what to do.
     if not await schema.is_up_to_date(url):
-        raise AdminError("the database is not up to date: run `vibechat migrate` first")
+        raise AdminError(_("the database is not up to date: run `vibechat migrate` first"))
     db = Database(url)
     try:
         yield db
@@ -161,6 +162,17 @@ async def _close_sockets(settings: Settings, user_id: int, ended: list[str]) -> 
     return True
 
 
+# The form fields a refusal names, as the command line says them.
+FIELDS = {
+    "username": lazy_gettext("username"),
+    "display_name": lazy_gettext("display name"),
+    "password": lazy_gettext("password"),
+}
+
+
 def _describe(errors: Mapping[str, str]) -> str:
     """Form errors as one line: `username: Use 3 to 32 characters ...; password: ...`."""
-    return "; ".join(f"{field.replace('_', ' ')}: {message}" for field, message in errors.items())
+    return "; ".join(
+        f"{FIELDS.get(field, field.replace('_', ' '))}: {message}"
+        for field, message in errors.items()
+    )

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from vibechat.i18n import _
+
 
 class BackupError(Exception):
     """The backup cannot be made; nothing was written."""
@@ -22,11 +24,14 @@ def sqlite_file(url: str) -> Path:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         raise BackupError(
-            f"vibechat backup copies SQLite databases; {parsed.get_backend_name()} has its"
-            " own tools: pg_dump for PostgreSQL (see the README, Backups)"
+            _(
+                "vibechat backup copies SQLite databases; %(backend)s has its own tools:"
+                " pg_dump for PostgreSQL (see the README, Backups)",
+                backend=parsed.get_backend_name(),
+            )
         )
     if not parsed.database or parsed.database == ":memory:":
-        raise BackupError("the configured SQLite database is not a file")
+        raise BackupError(_("the configured SQLite database is not a file"))
     return Path(parsed.database)
 
 
@@ -34,11 +39,11 @@ def backup_sqlite(url: str, target: Path) -> int:
     """Copy the database of `url` into the new file `target`; the number of pages."""
     source_file = sqlite_file(url)
     if not source_file.is_file():
-        raise BackupError(f"there is no database at {source_file}")
+        raise BackupError(_("there is no database at %(path)s", path=source_file))
     if target.exists():
-        raise BackupError(f"{target} exists already: name a new file")
+        raise BackupError(_("%(path)s exists already: name a new file", path=target))
     if not target.parent.is_dir():
-        raise BackupError(f"there is no folder {target.parent}")
+        raise BackupError(_("there is no folder %(path)s", path=target.parent))
     source = sqlite3.connect(source_file)
     try:
         copy = sqlite3.connect(target)
@@ -52,5 +57,7 @@ def backup_sqlite(url: str, target: Path) -> int:
         source.close()
     if verdict != "ok":
         target.unlink()
-        raise BackupError(f"the copy failed SQLite's integrity check ({verdict}); removed it")
+        raise BackupError(
+            _("the copy failed SQLite's integrity check (%(verdict)s); removed it", verdict=verdict)
+        )
     return pages

@@ -16,7 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from vibechat import i18n
 from vibechat.config import ConfigError, check_workers, database_url, load_settings
+from vibechat.i18n import _, lazy_gettext, ngettext
 from vibechat.live.envelope import SESSION_CHECK
 
 HYPERCORN_CONFIG = "python:vibechat.hypercorn_config"
@@ -28,7 +30,7 @@ def migrate(_args: argparse.Namespace) -> int:
 
     url = database_url(load_settings())
     asyncio.run(schema.upgrade(url))
-    print(f"Database is up to date: {_redacted(url)}")
+    print(_("Database is up to date: %(url)s", url=_redacted(url)))
     return 0
 
 
@@ -46,7 +48,8 @@ def serve(args: argparse.Namespace) -> int:
         # Metrics summed over every worker: a fresh folder for this run's counters.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vibechat-metrics-")
     if settings.log_format == "text":  # a JSON log takes JSON lines only
-        print(f"vibechat is at http://{bind}/ (Ctrl+C stops it)", flush=True)
+        address = f"http://{bind}/"
+        print(_("vibechat is at %(url)s (Ctrl+C stops it)", url=address), flush=True)
     os.execv(sys.executable, command)  # noqa: S606 - replaces this process with the server
     return 0  # pragma: no cover
 
@@ -79,9 +82,15 @@ def copy_to(args: argparse.Namespace) -> int:
     asyncio.run(schema.upgrade(args.target))
     copied = asyncio.run(copy_database(source, args.target))
     for table, rows in copied.items():
-        print(f"{table}: {rows} rows")
-    print(f"Copied {_redacted(source)} to {_redacted(args.target)}.")
-    print("Now set VIBECHAT_DATABASE_URL to the new database and restart.")
+        print(ngettext("%(table)s: %(num)d row", "%(table)s: %(num)d rows", rows, table=table))
+    print(
+        _(
+            "Copied %(source)s to %(target)s.",
+            source=_redacted(source),
+            target=_redacted(args.target),
+        )
+    )
+    print(_("Now set VIBECHAT_DATABASE_URL to the new database and restart."))
     return 0
 
 
@@ -92,7 +101,15 @@ def backup(args: argparse.Namespace) -> int:
 
     url = database_url(load_settings())
     pages = backup_sqlite(url, Path(args.path))
-    print(f"Backed up {_redacted(url)} to {args.path} ({pages} pages, integrity ok).")
+    print(
+        ngettext(
+            "Backed up %(url)s to %(path)s (%(num)d page, integrity ok).",
+            "Backed up %(url)s to %(path)s (%(num)d pages, integrity ok).",
+            pages,
+            url=_redacted(url),
+            path=args.path,
+        )
+    )
     return 0
 
 
@@ -116,7 +133,13 @@ def create_user(args: argparse.Namespace) -> int:
     user = asyncio.run(
         admin.create_user(load_settings(), args.username, password, args.display_name)
     )
-    print(f"Created {user.username} ({user.display_name}): they can sign in now.")
+    print(
+        _(
+            "Created %(username)s (%(name)s): they can sign in now.",
+            username=user.username,
+            name=user.display_name,
+        )
+    )
     return 0
 
 
@@ -127,11 +150,23 @@ def reset_password(args: argparse.Namespace) -> int:
 
     password = _new_password()
     outcome = asyncio.run(admin.reset_password(load_settings(), args.username, password))
-    still = " (still deactivated: reactivate-user lets them in)" if outcome.deactivated else ""
-    print(
-        f"Set a new password for {outcome.username}{still}"
-        f" and ended {_sessions(outcome.sessions_ended)}."
-    )
+    if outcome.deactivated:
+        said = ngettext(
+            "Set a new password for %(username)s (still deactivated: reactivate-user lets them"
+            " in) and ended %(num)d session.",
+            "Set a new password for %(username)s (still deactivated: reactivate-user lets them"
+            " in) and ended %(num)d sessions.",
+            outcome.sessions_ended,
+            username=outcome.username,
+        )
+    else:
+        said = ngettext(
+            "Set a new password for %(username)s and ended %(num)d session.",
+            "Set a new password for %(username)s and ended %(num)d sessions.",
+            outcome.sessions_ended,
+            username=outcome.username,
+        )
+    print(said)
     _warn_about_open_sockets(outcome)
     return 0
 
@@ -142,8 +177,21 @@ def deactivate_user(args: argparse.Namespace) -> int:
     from vibechat.commands import admin
 
     outcome = asyncio.run(admin.deactivate_user(load_settings(), args.username))
-    done = "was deactivated already" if outcome.already else "is deactivated"
-    print(f"{outcome.username} {done}; ended {_sessions(outcome.sessions_ended)}.")
+    if outcome.already:
+        said = ngettext(
+            "%(username)s was deactivated already; ended %(num)d session.",
+            "%(username)s was deactivated already; ended %(num)d sessions.",
+            outcome.sessions_ended,
+            username=outcome.username,
+        )
+    else:
+        said = ngettext(
+            "%(username)s is deactivated; ended %(num)d session.",
+            "%(username)s is deactivated; ended %(num)d sessions.",
+            outcome.sessions_ended,
+            username=outcome.username,
+        )
+    print(said)
     _warn_about_open_sockets(outcome)
     return 0
 
@@ -154,8 +202,10 @@ def reactivate_user(args: argparse.Namespace) -> int:
     from vibechat.commands import admin
 
     outcome = asyncio.run(admin.reactivate_user(load_settings(), args.username))
-    done = "was active already" if outcome.already else "can sign in again"
-    print(f"{outcome.username} {done}.")
+    if outcome.already:
+        print(_("%(username)s was active already.", username=outcome.username))
+    else:
+        print(_("%(username)s can sign in again.", username=outcome.username))
     return 0
 
 
@@ -167,28 +217,25 @@ def _new_password() -> str:
     if not sys.stdin.isatty():
         return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
     try:
-        first = getpass.getpass("New password: ")
-        again = getpass.getpass("The same again: ")
+        first = getpass.getpass(_("New password: "))
+        again = getpass.getpass(_("The same again: "))
     except EOFError:
-        raise AdminError("no password was given; nothing was changed") from None
+        raise AdminError(_("no password was given; nothing was changed")) from None
     if first != again:
-        raise AdminError("the two passwords differ; nothing was changed")
+        raise AdminError(_("the two passwords differ; nothing was changed"))
     return first
-
-
-def _sessions(count: int) -> str:
-    return "1 session" if count == 1 else f"{count} sessions"
 
 
 def _warn_about_open_sockets(outcome) -> None:
     if outcome.sessions_ended and not outcome.sockets_told:
-        print(
-            "vibechat: note: the server could not be told at once (no VIBECHAT_REDIS_URL, or"
-            " Redis did not answer): pages open now lose their live connection within"
-            f" {SESSION_CHECK:.0f} s, when the server next checks its sockets' sessions;"
-            " their next request is signed out.",
-            file=sys.stderr,
+        note = _(
+            "note: the server could not be told at once (no VIBECHAT_REDIS_URL, or Redis did"
+            " not answer): pages open now lose their live connection within %(seconds)d s,"
+            " when the server next checks its sockets' sessions; their next request is"
+            " signed out.",
+            seconds=round(SESSION_CHECK),
         )
+        print(f"vibechat: {note}", file=sys.stderr)
 
 
 def _redacted(url: str) -> str:
@@ -197,10 +244,43 @@ def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+# Each command's line in `vibechat --help` (and its description in `vibechat COMMAND
+# --help`): the docstrings above, in words the catalog can translate.
+HELP = {
+    migrate: lazy_gettext("Apply every pending migration to the configured database."),
+    serve: lazy_gettext("Run hypercorn on VIBECHAT_HOST:VIBECHAT_PORT."),
+    seed: lazy_gettext("Fill the database with a few people and chats to try things with."),
+    copy_to: lazy_gettext(
+        "Copy every row of the configured database into another (SQLite to PostgreSQL)."
+    ),
+    backup: lazy_gettext(
+        "Copy the SQLite database into a new file while the server runs (restore: README)."
+    ),
+    create_user: lazy_gettext(
+        "Create an account; the password is read from stdin, or asked twice on a terminal."
+    ),
+    reset_password: lazy_gettext(
+        "Set someone's password (read like create-user's) and sign them out everywhere."
+    ),
+    deactivate_user: lazy_gettext(
+        "Stop someone signing in and sign them out everywhere; their messages stay."
+    ),
+    reactivate_user: lazy_gettext(
+        "Let a deactivated person sign in again, with the password they had."
+    ),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
+    """`vibechat ARGS`, in the language of the environment (LANGUAGE, LC_ALL, LANG …)."""
+    with i18n.speaking(i18n.from_environment(os.environ)):
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog="vibechat",
-        description="A server-rendered group chat. Settings come from VIBECHAT_* variables.",
+        description=_("A server-rendered group chat. Settings come from VIBECHAT_* variables."),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, handler in (
@@ -214,17 +294,20 @@ def main(argv: list[str] | None = None) -> int:
         ("deactivate-user", deactivate_user),
         ("reactivate-user", reactivate_user),
     ):
-        command = commands.add_parser(name, help=handler.__doc__, description=handler.__doc__)
+        about = str(HELP[handler])
+        command = commands.add_parser(name, help=about, description=about)
         command.set_defaults(handler=handler)
         if handler is copy_to:
-            command.add_argument("target", help="SQLAlchemy URL of the empty target database")
+            command.add_argument("target", help=_("SQLAlchemy URL of the empty target database"))
         if handler is backup:
-            command.add_argument("path", help="the new file to write the copy to")
+            command.add_argument("path", help=_("the new file to write the copy to"))
         if handler in (create_user, reset_password, deactivate_user, reactivate_user):
-            command.add_argument("username", help="the account's username (any case)")
+            command.add_argument("username", help=_("the account's username (any case)"))
         if handler is create_user:
             command.add_argument(
-                "--display-name", default="", help="the name others see (default: the username)"
+                "--display-name",
+                default="",
+                help=_("the name others see (default: the username)"),
             )
     args = parser.parse_args(argv)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from vibechat import queries
 from vibechat.config import Settings, database_url
 from vibechat.db import Database
+from vibechat.i18n import _
 from vibechat.passwords import password_hasher
 
 DEMO_PASSWORD = "vibechat-demo"  # noqa: S105 - printed for the person trying the demo
@@ -30,7 +31,7 @@ async def seed_demo(settings: Settings) -> list[str]:
     try:
         async with db.write() as session:
             if await queries.user_by_username(session, "alice") is not None:
-                return ["The demo people exist already (alice, bob, carol, dave)."]
+                return [_("The demo people exist already (alice, bob, carol, dave).")]
             password_hash = password_hasher().hash(DEMO_PASSWORD)
             users = {}
             for username, name in PEOPLE:
@@ -42,13 +43,20 @@ async def seed_demo(settings: Settings) -> list[str]:
             await session.flush()
             for username, body in WATERCOOLER:
                 await queries.post_message(session, watercooler, users[username], body, None)
-            direct, _ = await queries.find_or_create_direct_chat(
+            direct, _created = await queries.find_or_create_direct_chat(
                 session, users["alice"], users["bob"]
             )
             await queries.post_message(session, direct, users["bob"], "Lunch at one?", None)
             await session.commit()
-        report.append("Created alice, bob, carol and dave; each has the password " + DEMO_PASSWORD)
-        report.append("Alice owns the group chat 'Watercooler'; alice and bob share a direct chat.")
+        report.append(
+            _(
+                "Created alice, bob, carol and dave; each has the password %(password)s",
+                password=DEMO_PASSWORD,
+            )
+        )
+        report.append(
+            _("Alice owns the group chat 'Watercooler'; alice and bob share a direct chat.")
+        )
     finally:
         await db.dispose()
     return report

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from vibechat.i18n import _
 from vibechat.models import Base
 
 BATCH = 1000
@@ -31,8 +32,11 @@ async def copy_database(source_url: str, target_url: str) -> dict[str, int]:
                 already = await writing.scalar(select(func.count()).select_from(table))
                 if already:
                     raise TransferError(
-                        f"the target already has rows in {table.name}: copy into an empty,"
-                        " freshly migrated database"
+                        _(
+                            "the target already has rows in %(table)s: copy into an empty,"
+                            " freshly migrated database",
+                            table=table.name,
+                        )
                     )
             for table in Base.metadata.sorted_tables:
                 copied[table.name] = 0
