@@ -162,11 +162,10 @@ def label(name: str) -> str:
 
 def choose() -> str | None:
     """The account's setting, else the browser's (its cookie), else None."""
-    from quart import g, has_websocket_context, request, websocket
+    from quart import g, request
 
     user = g.get("user")
-    asking = websocket if has_websocket_context() else request
-    return known(user.timezone if user else None) or known(asking.cookies.get(COOKIE))
+    return known(user.timezone if user else None) or known(request.cookies.get(COOKIE))
 
 
 async def read_the_readers_zone() -> None:
@@ -174,8 +173,8 @@ async def read_the_readers_zone() -> None:
 
 
 def init_timezones(app: Quart) -> None:
+    # Before every request; a socket renders nothing in a zone (its frames are zone-free).
     app.before_request(read_the_readers_zone)
-    app.before_websocket(read_the_readers_zone)
     app.jinja_env.filters["message_time"] = message_time
     app.jinja_env.filters["list_time"] = list_time
     app.jinja_env.globals["day_of"] = day_of
