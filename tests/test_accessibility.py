@@ -379,7 +379,9 @@ def test_keyboard_only_register_start_a_group_chat_and_send(contexts, world):
         tab_to(page, field("body"), backwards=True)
         page.keyboard.type("Hello, typed without a mouse")
         page.keyboard.press("Enter")
-        expect(page.locator("#messages > li.message").last).to_contain_text("Hello, typed without a mouse")
+        expect(page.locator("#messages > li.message").last).to_contain_text(
+            "Hello, typed without a mouse"
+        )
         assert page.evaluate("document.activeElement.id") == "body", describe_focus(page)
         assert page.evaluate("document.activeElement.value") == ""
         assert page.evaluate(FOCUS_RING, page.evaluate_handle("document.activeElement"))
@@ -398,7 +400,9 @@ def load_earlier(page: Page, expected_first: int, then_focus: str) -> None:
     """Activate "Earlier messages" from the keyboard and wait until focus has moved on."""
     tab_to(page, "el => el.matches('.older a')")
     page.keyboard.press("Enter")
-    expect(page.locator("#messages > li.message").first).to_have_attribute("data-seq", str(expected_first))
+    expect(page.locator("#messages > li.message").first).to_have_attribute(
+        "data-seq", str(expected_first)
+    )
     # A function, not an expression string: the page's CSP forbids Playwright's eval.
     page.wait_for_function(
         "(selector) => document.activeElement && document.activeElement.matches(selector)",
@@ -426,7 +430,13 @@ def test_the_message_list_is_a_polite_log_and_earlier_messages_move_focus(contex
             expect(page.locator("[role=log]")).to_have_attribute("aria-live", "polite")
             expect(page.locator("[role=log] [aria-live]")).to_have_count(0)
         expect(page.locator(".older a")).to_have_count(0)
-        expect(log.locator("> li")).to_have_count(MESSAGES)
+        expect(log.locator("> li.message")).to_have_count(MESSAGES)
+        # and each day's heading once (in the browser's zone): nothing else in the list.
+        days = log.locator("> li.message time").evaluate_all(
+            "ts => new Set(ts.map(t => new Date(t.dateTime).toDateString())).size"
+        )
+        expect(log.locator("> li.day")).to_have_count(days)
+        expect(log.locator("> li:not(.message):not(.day)")).to_have_count(0)
     finally:
         page.close()
 

@@ -451,7 +451,7 @@ def test_csp_holds_while_two_people_use_every_page(new_context, server):
     expect(bob.locator("#messages li.message").first).to_contain_text(edited)
     expect(older).to_have_count(0)
 
-    # The no-JavaScript pages: newer messages after 50, the chat list, members, password,
+    # The no-JavaScript pages: newer messages after 50, the chat list, members, settings, password,
     # a 404, a wrong current password (422), log out, a wrong password (401), log in.
     watch.harvest(bob)
     bob.goto(f"/chats/{chat_id}/messages?after=50")
@@ -476,7 +476,11 @@ def test_csp_holds_while_two_people_use_every_page(new_context, server):
     expect(bob).to_have_url(re.compile(rf"/chats/{chat_id}/members$"))
     expect(bob.locator(".member-list li")).to_have_count(2)
     watch.harvest(bob)
-    bob.get_by_role("link", name="Password", exact=True).click()
+    bob.get_by_role("link", name="Settings", exact=True).click()
+    expect(bob).to_have_url(re.compile(r"/account$"))
+    expect(bob.get_by_role("heading", level=1)).to_have_text("Settings")
+    watch.harvest(bob)
+    bob.get_by_role("link", name="Change your password", exact=True).click()
     expect(bob).to_have_url(re.compile(r"/account/password$"))
     expect(bob.get_by_role("heading", level=1)).to_have_text("Change your password")
     watch.harvest(bob)

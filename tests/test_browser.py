@@ -181,7 +181,9 @@ def test_group_chat_send_reply_edit_delete_without_javascript(new_context):
 
     title = unique("Watercooler")
     chat_id = create_group_chat(alice, title, bob_name)
-    expect(alice.locator("#messages li.message"), "a new chat is empty").to_have_count(0, timeout=TIMEOUT)
+    expect(alice.locator("#messages li.message"), "a new chat is empty").to_have_count(
+        0, timeout=TIMEOUT
+    )
     expect(alice.get_by_text("No messages yet. Say hello!")).to_be_visible(timeout=TIMEOUT)
     expect(alice.get_by_role("link", name="2 members and settings")).to_be_visible(timeout=TIMEOUT)
 
@@ -222,7 +224,9 @@ def test_group_chat_send_reply_edit_delete_without_javascript(new_context):
     )
     assert_no_scripts(alice)
     expect(alice.locator(".messages li.message")).to_have_count(1, timeout=TIMEOUT)
-    expect(alice.locator(".messages li.message")).to_contain_text("Hi Alice, Bob here", timeout=TIMEOUT)
+    expect(alice.locator(".messages li.message")).to_contain_text(
+        "Hi Alice, Bob here", timeout=TIMEOUT
+    )
     alice.goto(f"/chats/{chat_id}")
     expect(alice.locator("#messages li.message")).to_have_count(2, timeout=TIMEOUT)
     expect(alice.locator("#messages li.message").last).to_contain_text(
@@ -309,7 +313,9 @@ def test_direct_chat_without_javascript(new_context):
     expect(item.locator(".chat-name")).to_have_text("Alice", timeout=TIMEOUT)
     expect(item.locator(".unread")).to_have_text("1 unread", timeout=TIMEOUT)
     item.get_by_role("link").click()
-    expect(bob.locator("#messages li.message").last).to_contain_text("Just between us", timeout=TIMEOUT)
+    expect(bob.locator("#messages li.message").last).to_contain_text(
+        "Just between us", timeout=TIMEOUT
+    )
     send(bob, "Agreed")
 
 

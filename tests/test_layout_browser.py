@@ -64,7 +64,9 @@ def test_new_messages_keep_the_reader_at_the_newest_and_leave_a_reader_above_in_
     page.goto(CHAT)
     expect_live(page)
     post(demo, "bob", "Arrives while alice reads the newest")
-    arrived = page.locator("#messages > li.message", has_text="Arrives while alice reads the newest")
+    arrived = page.locator(
+        "#messages > li.message", has_text="Arrives while alice reads the newest"
+    )
     expect(arrived).to_have_count(1)
     page.wait_for_function("document.querySelector('.conversation').scrollTop === 0")
     assert in_view(page, "#messages > li.message:last-child")

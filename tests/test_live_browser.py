@@ -115,8 +115,8 @@ def presence_of(page: Page, display_name: str) -> Locator:
 
 # Every message on the page as [id, seq, rev, hidden, author, body, edited, deleted]:
 # lists, not objects, so that the comparison in the browser does not depend on key order.
-SNAPSHOT_JS = """(selector = '#messages li.message') => Array.from(document.querySelectorAll(selector))
-.map(li => {
+SNAPSHOT_JS = """(selector = '#messages li.message') =>
+Array.from(document.querySelectorAll(selector)).map(li => {
   const text = (selector) => {
     const node = li.querySelector(selector)
     return node ? node.textContent.trim() : null

@@ -13,6 +13,8 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
@@ -181,13 +183,17 @@ def test_without_javascript_load_new_messages_shows_them_above_a_composer(people
     bob.say(chat, "Something new from Bob")
     page.get_by_role("link", name="Load new messages").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Newer messages")
-    expect(page.locator("ol.messages > li.message")).to_have_text([re.compile("Something new from Bob")])
+    expect(page.locator("ol.messages > li.message")).to_have_text(
+        [re.compile("Something new from Bob")]
+    )
     expect_in_view(page, composer(page))
     page.get_by_label("Message", exact=True).fill("Answered from the newer page")
     with page.expect_navigation():
         page.get_by_role("button", name="Send", exact=True).click()
     expect(page).to_have_url(re.compile(rf"/chats/{chat}#msg-{chat}-{MESSAGES + 2}$"))
-    expect(page.locator("#messages > li.message").last).to_contain_text("Answered from the newer page")
+    expect(page.locator("#messages > li.message").last).to_contain_text(
+        "Answered from the newer page"
+    )
 
 
 # -- defect 11: the composer is a few Tab presses away ---------------------------------------
@@ -245,7 +251,10 @@ def test_right_to_left_names_and_messages_are_laid_out_right_to_left(people):
     def direction(locator: Locator) -> str:
         return locator.evaluate("element => getComputedStyle(element).direction")
 
-    hebrew, english = page.locator("#messages > li.message").nth(0), page.locator("#messages > li.message").nth(1)
+    hebrew, english = (
+        page.locator("#messages > li.message").nth(0),
+        page.locator("#messages > li.message").nth(1),
+    )
     assert direction(hebrew.locator(".message-body")) == "rtl"
     assert direction(hebrew.locator(".message-author")) == "rtl"
     assert direction(english.locator(".message-body")) == "ltr"
@@ -264,19 +273,53 @@ def test_every_rendering_of_a_time_agrees_and_utc_says_so(people):
     alice, _bob, chat = long_chat(people)
     plain = people.page(alice, java_script_enabled=False, **DESKTOP)
     plain.goto(f"/chats/{chat}")
-    times = plain.locator("#messages time").all_text_contents()
-    assert len(times) == MESSAGES and all(time.endswith(" UTC") for time in times), times
+    # Without JavaScript (no zone known) the times are UTC, and the page says so once,
+    # above the conversation, not in each time: each is that instant's UTC time of day.
+    expect(plain.locator(".zone-note")).to_have_count(1)
+    expect(plain.locator(".zone-note")).to_contain_text("Times are in UTC.")
+    times = plain.locator("#messages time")
+    expect(times).to_have_count(MESSAGES)
+    shown = [spaced(time) for time in times.all_text_contents()]
+    utc = [clock(instant, UTC) for instant in datetimes(times)]
+    assert shown == utc, (shown, utc)
+    expect(plain.locator("#messages")).not_to_contain_text("UTC")
     # The time is said once per message (the edit link's screen-reader text has none).
-    assert "UTC" not in plain.locator("#messages .message-actions").first.text_content()
+    assert not re.search(
+        r"\d:\d\d", plain.locator("#messages .message-actions").first.text_content()
+    )
 
-    live = people.page(alice, **DESKTOP)
+    # With JavaScript, in a browser far from UTC: every time local, hidden text included.
+    zone = "Asia/Kathmandu"  # UTC+5:45: no time of day agrees with UTC's
+    live = people.page(alice, timezone_id=zone, **DESKTOP)
     live.goto(f"/chats/{chat}")
     expect_live(live)
+    expect(live.locator(".zone-note")).to_have_count(0)
     log = live.locator("#messages")
-    expect(log).not_to_contain_text("UTC")  # every time local, hidden text included
-    last = log.locator("> li").last
-    local = last.locator("time").text_content()
-    expect(last.locator(".message-link")).to_have_accessible_name(f"Bob {local}")
+    expect(log).not_to_contain_text("UTC")
+    times = log.locator("time")
+    local = [clock(instant, ZoneInfo(zone)) for instant in datetimes(times)]
+    assert [spaced(time) for time in times.all_text_contents()] == local
+    last = log.locator("> li.message").last
+    shown = last.locator("time").text_content()
+    assert spaced(shown) == local[-1]
+    expect(last.locator(".message-link")).to_have_accessible_name(f"Bob {shown}")
+
+
+def datetimes(times: Locator) -> list[datetime]:
+    return [
+        datetime.fromisoformat(at) for at in times.evaluate_all("ts => ts.map(t => t.dateTime)")
+    ]
+
+
+def spaced(text: str) -> str:
+    """Intl and CLDR put a narrow no-break space (U+202F) before AM/PM."""
+    return re.sub(r"[\u202f\u00a0]", " ", text).strip()
+
+
+def clock(instant: datetime, zone: tzinfo) -> str:
+    """English's short time of day ("5:03 PM") in a zone."""
+    local = instant.astimezone(zone)
+    return f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
 
 
 def test_a_screen_reader_hears_one_live_region_and_no_status_on_arrival(people):
