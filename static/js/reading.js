@@ -243,7 +243,7 @@ export function start (core) {
   body.addEventListener('htmx:beforeSwap', event => {
     if (event.detail.target !== log) return
     loadingOlder = document.activeElement && document.activeElement.closest('.older')
-    anchor = log.firstElementChild
+    anchor = log.querySelector(':scope > .message') // a day's heading may go (headDays)
     anchorTop = anchor ? anchor.getBoundingClientRect().top : 0
     region.setAttribute('aria-live', 'off')
   })
