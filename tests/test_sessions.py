@@ -202,9 +202,11 @@ async def test_the_password_page_is_for_signed_in_people(people, alice):
     assert page.css_first("h1").text() == "Change your password"
     assert page.css_first("#current_password").attributes["autocomplete"] == "current-password"
     assert page.css_first("#new_password").attributes["autocomplete"] == "new-password"
-    # The header links to it from every page.
+    # The header links to the settings from every page, and they to it.
     chats = await alice.page("/chats")
-    assert chats.css_first('nav a[href="/account/password"]') is not None
+    assert chats.css_first('nav a[href="/account"]') is not None
+    settings = await alice.page("/account")
+    assert settings.css_first('main a[href="/account/password"]') is not None
 
 
 async def test_changing_the_password_ends_every_other_session_but_this_one(
