@@ -3,6 +3,7 @@
 Each command imports what it needs when it runs: `vibechat --help` loads argparse and
 the settings only, and no command loads the web stack (Quart, hypercorn) in this
 process; `serve` hands over to hypercorn by exec (tests/test_quick_cli.py checks).
+What each command does is said once, in HELP below, where the catalog can translate it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ HYPERCORN_CONFIG = "python:vibechat.hypercorn_config"
 
 
 def migrate(_args: argparse.Namespace) -> int:
-    """Apply every pending migration to the configured database."""
     from vibechat import schema
 
     url = database_url(load_settings())
@@ -35,7 +35,6 @@ def migrate(_args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run hypercorn on VIBECHAT_HOST:VIBECHAT_PORT."""
     settings = load_settings()
     check_workers(settings)
     bind = f"{settings.host}:{settings.port}"
@@ -74,7 +73,6 @@ def _refusals_exit_1(handler):
 
 @_refusals_exit_1
 def copy_to(args: argparse.Namespace) -> int:
-    """Copy every row of the configured database into another (SQLite to PostgreSQL)."""
     from vibechat import schema
     from vibechat.commands.transfer import copy_database
 
@@ -96,7 +94,6 @@ def copy_to(args: argparse.Namespace) -> int:
 
 @_refusals_exit_1
 def backup(args: argparse.Namespace) -> int:
-    """Copy the SQLite database into a new file while the server runs (restore: README)."""
     from vibechat.commands.backup import backup_sqlite
 
     url = database_url(load_settings())
@@ -114,7 +111,6 @@ def backup(args: argparse.Namespace) -> int:
 
 
 def seed(_args: argparse.Namespace) -> int:
-    """Fill the database with a few people and chats to try things with."""
     from vibechat.commands.seed import seed_demo
 
     settings = load_settings()
@@ -126,7 +122,6 @@ def seed(_args: argparse.Namespace) -> int:
 
 @_refusals_exit_1
 def create_user(args: argparse.Namespace) -> int:
-    """Create an account; the password is read from stdin, or asked twice on a terminal."""
     from vibechat.commands import admin
 
     password = _new_password()
@@ -145,7 +140,6 @@ def create_user(args: argparse.Namespace) -> int:
 
 @_refusals_exit_1
 def reset_password(args: argparse.Namespace) -> int:
-    """Set someone's password (read like create-user's) and sign them out everywhere."""
     from vibechat.commands import admin
 
     password = _new_password()
@@ -173,7 +167,6 @@ def reset_password(args: argparse.Namespace) -> int:
 
 @_refusals_exit_1
 def deactivate_user(args: argparse.Namespace) -> int:
-    """Stop someone signing in and sign them out everywhere; their messages stay."""
     from vibechat.commands import admin
 
     outcome = asyncio.run(admin.deactivate_user(load_settings(), args.username))
@@ -198,7 +191,6 @@ def deactivate_user(args: argparse.Namespace) -> int:
 
 @_refusals_exit_1
 def reactivate_user(args: argparse.Namespace) -> int:
-    """Let a deactivated person sign in again, with the password they had."""
     from vibechat.commands import admin
 
     outcome = asyncio.run(admin.reactivate_user(load_settings(), args.username))
@@ -244,8 +236,8 @@ def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-# Each command's line in `vibechat --help` (and its description in `vibechat COMMAND
-# --help`): the docstrings above, in words the catalog can translate.
+# What each command does: its line in `vibechat --help` and its description in
+# `vibechat COMMAND --help`, in words the catalog translates (a docstring it cannot).
 HELP = {
     migrate: lazy_gettext("Apply every pending migration to the configured database."),
     serve: lazy_gettext("Run hypercorn on VIBECHAT_HOST:VIBECHAT_PORT."),
