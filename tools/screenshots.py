@@ -21,6 +21,7 @@ SIGNED_IN = {
     "chats": "/chats",
     "chat": f"/chats/{WATERCOOLER}",
     "members": f"/chats/{WATERCOOLER}/members",
+    "settings": "/account",
     "password": "/account/password",
     "older": f"/chats/{WATERCOOLER}/messages?before=20",
     "edit": f"/chats/{WATERCOOLER}/messages/1/edit",
