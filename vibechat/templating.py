@@ -11,7 +11,6 @@ from pathlib import Path
 import brotli
 import rcssmin
 import rjsmin
-from markupsafe import Markup
 from quart import (
     Quart,
     Response,
@@ -24,7 +23,7 @@ from quart import (
 )
 from werkzeug.security import safe_join
 
-from vibechat import i18n, paths
+from vibechat import formatting, i18n, paths
 from vibechat.dom import dom_id
 from vibechat.security import csrf_token
 
@@ -39,13 +38,6 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 def iso_time(value: datetime) -> str:
     """For <time datetime>: UTC, to the second."""
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def line_breaks(text: str) -> Markup:
-    """User text with each newline as <br>, so that its lines stay lines where CSS is
-    ignored (text browsers). Each line is escaped on its own (Markup.join escapes what
-    it joins); the text itself is never marked safe."""
-    return Markup("<br>").join(text.split("\n"))
 
 
 async def mine_stylesheet(user_id: int) -> Response:
@@ -183,7 +175,8 @@ def register_template_helpers(app: Quart) -> None:
     app.add_url_rule("/static/v-<version>/<path:filename>", "script", script.serve)
     app.after_request(cache_static_files)
     app.jinja_env.filters["iso_time"] = iso_time
-    app.jinja_env.filters["line_breaks"] = line_breaks
+    app.jinja_env.globals["formatted"] = formatting.formatted
+    app.jinja_env.filters["plain_text"] = formatting.plain
     app.add_url_rule("/style/mine-<id:user_id>.css", "mine_stylesheet", mine_stylesheet)
 
     @app.context_processor
