@@ -11,8 +11,13 @@ title and member fields of forms that are refused and shown again.
    fragment and page, the live frames a socket receives, the edit form, the members
    page, the chat list, direct chats) must have exactly the elements and attribute
    names of its harmless twin, no script of its own, no `on*` attribute, no htmx or ws
-   attribute the app does not put there itself, no `javascript:` URL, and must show
-   every payload as text, character for character (so `{{ 7*7 }}` stays `{{ 7*7 }}`).
+   attribute the app does not put there itself, no `javascript:` URL. Message bodies are
+   Markdown (SPEC §10): inside `.message-body` only the formatter's own elements and
+   attributes may be (links to http, https and mailto only, each with its `rel`), and
+   the rest of the page must match the twin exactly. Every payload shows as text,
+   character for character (so `{{ 7*7 }}` stays `{{ 7*7 }}`), but for the bodies with
+   Markdown in them, which read as tests/support/xss.py says by hand (`Shown`): their
+   words and the elements they make.
 2. Chromium: tests/test_xss_browser.py puts the same corpus in front of a real browser.
 
 Each payload names its own number: `window.__xss=N`, `alert(N)`, `/xss-probe-N`.
@@ -32,6 +37,7 @@ import jinja2
 import jinja2.sandbox
 import pytest
 from jinja2.filters import do_truncate
+from markupsafe import escape
 from quart.testing.connections import WebsocketDisconnectError
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 from sqlalchemy import func, select
@@ -41,7 +47,7 @@ from tests.support.db import snapshot, user_id
 from tests.support.html import foreign_scripts, html
 from tests.support.people import PASSWORD, create_chat, send
 from tests.support.report import report
-from tests.support.xss import NAME_PAYLOADS, PAYLOADS, TITLE_PAYLOADS
+from tests.support.xss import NAME_PAYLOADS, PAYLOADS, TITLE_PAYLOADS, shown
 from vibechat import forms
 from vibechat.app import create_app
 from vibechat.models import User
@@ -66,10 +72,19 @@ def test_the_corpus_is_big_and_covers_every_class():
         "template",
         "htmx",
         "encoding",
+        "markdown",
     }
     assert all(count >= 5 for count in kinds.values()), kinds
-    # Every class reaches display names and titles too, not only message bodies.
+    # Every class reaches display names and titles too, not only message bodies. Names
+    # and titles are never Markdown (shown as typed, as text), so the markdown class is
+    # for bodies; its short payloads are names and titles all the same.
     assert {p.kind for p in NAME_PAYLOADS} == set(kinds)
+    markdown = [p for p in PAYLOADS if p.kind == "markdown"]
+    assert len(markdown) >= 15
+    assert all(str(p.number) in p.body for p in markdown), "a payload does not name itself"
+    assert sum(len(p.body) == forms.BODY_MAX for p in markdown) >= 3, "pathological sizes"
+    # Most bodies read exactly as typed; those with Markdown say how (tests/support/xss.py).
+    assert 5 <= sum(p.markdown is not None for p in PAYLOADS) < len(PAYLOADS) // 3
     assert len(NAME_PAYLOADS) >= 50 and len(TITLE_PAYLOADS) >= 60
     for p in PAYLOADS:
         assert forms.body(p.text) == p.body
@@ -129,6 +144,19 @@ RISKY_TAGS = frozenset(
 )
 
 
+# What the Markdown formatter (vibechat/formatting.py, SPEC §10) may put in a message
+# body, and nothing else: its elements, only the attributes it sets, links only to the
+# web and mail, each with the same rel.
+BODY_CONTAINERS = frozenset({"p", "div", "blockquote"})  # the blockquote: the delete page
+BODY_ELEMENTS = frozenset(
+    {"p", "br", "strong", "em", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a"}
+)
+BODY_ATTRIBUTES = {"a": frozenset({"href", "rel", "title"}), "ol": frozenset({"start"})}
+LINK_REL = "nofollow noopener noreferrer ugc"
+LINK_SCHEMES = ("http:", "https:", "mailto:")
+SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:", "livescript:")
+
+
 def root_of(tree: LexborHTMLParser | LexborNode) -> LexborNode:
     return tree.root if isinstance(tree, LexborHTMLParser) else tree
 
@@ -138,10 +166,53 @@ def elements(tree: LexborHTMLParser | LexborNode) -> Iterator[LexborNode]:
     yield from root_of(tree).traverse(include_text=False)
 
 
+def is_body(node: LexborNode) -> bool:
+    return "message-body" in (node.attributes.get("class") or "").split()
+
+
+def in_body(node: LexborNode) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if is_body(parent):
+            return True
+        parent = parent.parent
+    return False
+
+
 def shape(tree) -> Counter:
     """The markup without its text and attribute values: which elements, with which
-    attribute names, how often (comments count too)."""
-    return Counter((node.tag, tuple(sorted(node.attributes))) for node in elements(tree))
+    attribute names, how often (comments count too). A message body counts as one
+    element whatever it holds (a <p> for a paragraph, a <div> for blocks): what is in it
+    is the formatter's, checked by body_markup_problems."""
+    return Counter(
+        ("message-body" if is_body(node) else node.tag, tuple(sorted(node.attributes)))
+        for node in elements(tree)
+        if not in_body(node)
+    )
+
+
+def body_markup_problems(body: LexborNode) -> list[str]:
+    """What in a message body the formatter could not have put there."""
+    found = []
+    if body.tag not in BODY_CONTAINERS or set(body.attributes) - {"class", "dir"}:
+        found.append(f"a message body in <{body.tag} {sorted(body.attributes)}>")
+    for node in list(body.traverse(include_text=False))[1:]:
+        tag, attributes = node.tag, node.attributes
+        what = f"<{tag} {attributes}> in a message body"
+        if tag not in BODY_ELEMENTS:
+            found.append(f"{what}: not one of the formatter's elements")
+        extra = set(attributes) - BODY_ATTRIBUTES.get(tag, frozenset())
+        if extra:
+            found.append(f"{what}: {sorted(extra)} not among the formatter's attributes")
+        for name, value in attributes.items():
+            if url_scheme(value or "").startswith(SCRIPT_SCHEMES):
+                found.append(f"{what}: {name} is a script or data URL")
+        if tag == "a":
+            if attributes.get("rel") != LINK_REL:
+                found.append(f"{what}: a link without rel={LINK_REL!r}")
+            if not url_scheme(attributes.get("href") or "").startswith(LINK_SCHEMES):
+                found.append(f"{what}: a link to neither http, https nor mailto")
+    return found
 
 
 def active_attributes(tree) -> set[tuple[str, str]]:
@@ -183,9 +254,12 @@ def hostile_markup(tree) -> list[str]:
 
 def assert_inert(rendered, twin, where: str) -> None:
     """`rendered` (with payloads) has exactly the markup of `twin` (the same thing
-    rendered from harmless text): no element, attribute or comment more or less. And,
-    checked on its own so that the message says why: nothing that runs or loads."""
+    rendered from harmless text): no element, attribute or comment more or less, but for
+    what is in message bodies, where only the formatter's markup may be. And, checked on
+    its own so that the message says why: nothing that runs or loads."""
     problems = hostile_markup(rendered)
+    for body in rendered.css(".message-body"):
+        problems += body_markup_problems(body)
     # The chat list beside a chat page lists the reader's other chats: its shape follows
     # which chat is open and what is unread, not the payload. Each of its entries is
     # compared with its twin where the chat list is checked; here the rest is.
@@ -441,20 +515,56 @@ def body_text(node: LexborNode | None, where: str) -> str:
     return text_of(html(node.html.replace("<br>", "\n")).css_first(".message-body"), where)
 
 
-def without_line_breaks(markup: str) -> LexborHTMLParser:
-    """Parsed without the app's own <br> (one per newline of a body), for a twin whose
-    body has one line: user text spelling <br> is escaped, so none of it is removed."""
-    return html(markup.replace("<br>", ""))
-
-
 def harmless(p, text: str) -> str:
     """Harmless text with as many lines as the payload's body (each newline is a <br>)."""
     return "\n".join([text] * (p.body.count("\n") + 1))
 
 
+def collapsed(text: str) -> str:
+    return " ".join(text.split())
+
+
+def marks_of(node: LexborNode) -> list[tuple[str, ...]]:
+    """The elements in a message body but its <br>, in order: (tag, text) or, for a
+    link, (tag, text, href) and its title if it has one (as tests/support/xss.py's
+    Shown.marks has them)."""
+    found = []
+    for mark in list(node.traverse(include_text=False))[1:]:
+        if mark.tag == "br":
+            continue
+        entry = (mark.tag, collapsed(mark.text(deep=True)))
+        if mark.tag == "a":
+            entry += (mark.attributes.get("href") or "",)
+            if "title" in mark.attributes:
+                entry += (mark.attributes["title"] or "",)
+        found.append(entry)
+    return found
+
+
+def check_body(node: LexborNode | None, body: str, where: str) -> None:
+    """A message body shows the text as typed, or, where it has Markdown in it, reads
+    as tests/support/xss.py says (not as vibechat/formatting.py says: that would be the
+    code under test vouching for itself)."""
+    expected = shown(body)
+    text = body_text(node, where)
+    problems = body_markup_problems(node)
+    assert not problems, f"{where}: " + "; ".join(problems)
+    if expected.blocks:
+        assert node.tag == "div", f"{where}: blocks are not in a <div>"
+        assert collapsed(text) == collapsed(expected.text), f"{where}: the body"
+    else:
+        assert node.tag == "p", f"{where}: one paragraph is not in a <p>"
+        assert text == expected.text, f"{where}: the body"
+    marks = marks_of(node)
+    if isinstance(expected.marks, frozenset):
+        assert {mark[0] for mark in marks} == expected.marks, f"{where}: {marks[:6]}"
+    else:
+        assert marks == list(expected.marks), f"{where}: the body's markup"
+
+
 def check_message(item: LexborNode, twin: Twin, seq: int, where: str, body: str | None = None):
     body = twin.body(seq) if body is None else body
-    assert body_text(item.css_first(".message-body"), where) == body, f"{where}: the body"
+    check_body(item.css_first(".message-body"), body, where)
     author = text_of(item.css_first(".message-author"), where)
     assert author == twin.authors[seq], f"{where}: the author"
 
@@ -471,7 +581,11 @@ def check_messages(rendered, twin: Twin, where: str) -> set[int]:
 
 
 def preview_text(app, author: str, body: str) -> str:
-    return f"{author}: {do_truncate(app.jinja_env, body, PREVIEW_CHARS)}"
+    """The chat list's line: the body's words without their marks, white space as
+    single spaces, cut short."""
+    expected = shown(body)
+    words = collapsed(expected.text if expected.preview is None else expected.preview)
+    return f"{author}: {do_truncate(app.jinja_env, words, PREVIEW_CHARS)}"
 
 
 async def check_both(alice, bad: Twin, good: Twin, path: str, where: str, headers=None):
@@ -559,10 +673,12 @@ async def test_payloads_in_bodies_edits_and_display_names_render_as_text_everywh
         assert text_of(item.css_first(".chat-name"), where) == name
         [direct] = received.with_top(f"msg-{bad.directs[j]}-1")
         direct = event_of(direct, f"msg-{bad.directs[j]}-1")
-        # One twin for every member's direct message, whose body has one line.
-        assert_inert(
-            without_line_breaks(direct), html(twin_direct), f"{where}: their direct message"
-        )
+        # One twin for every member's direct message: a body is one element, whatever
+        # it holds.
+        assert_inert(html(direct), html(twin_direct), f"{where}: their direct message")
+        item = frame_top(direct, f"msg-{bad.directs[j]}-1")
+        check_body(item.css_first(".message-body"), bad.direct_bodies[j], where)
+        assert text_of(item.css_first(".message-author"), where) == name
         preview = frame_top(direct, f"chat-preview-{bad.directs[j]}")
         assert text_of(preview, where) == preview_text(app, name, bad.direct_bodies[j])
 
@@ -595,7 +711,11 @@ async def test_payloads_in_bodies_edits_and_display_names_render_as_text_everywh
 
     # Template syntax goes out byte for byte as it came in: `{{ 7*7 }}`, never `49`.
     raw, _ = await get_ok(alice, f"/chats/{bad.chat}/messages?since=0", HTMX)
-    literal = [p for p in PAYLOADS if p.kind == "template" and not set("<>&\"'") & set(p.body)]
+    literal = [
+        p
+        for p in PAYLOADS
+        if p.kind == "template" and p.markdown is None and not set("<>&\"'") & set(p.body)
+    ]
     assert len(literal) >= 8
     for p in literal:
         assert f">{p.body}<" in raw, f"{p} is not in the catch-up literally"
@@ -642,14 +762,12 @@ async def test_payloads_in_bodies_edits_and_display_names_render_as_text_everywh
         assert_inert(rendered, twin_list, f"{where}: their chat list")
         assert text_of(rendered.css_first(".signed-in"), where) == name
         _, rendered = await get_ok(bob, f"/chats/{bad.directs[j]}")
-        assert_inert(
-            without_line_breaks(rendered.html), twin_direct, f"{where}: bob's direct chat with them"
-        )
+        assert_inert(rendered, twin_direct, f"{where}: bob's direct chat with them")
         assert text_of(rendered.css_first("h1"), where) == name
         assert text_of(rendered.css_first("title"), where) == f"{name} · vibechat"
         item = rendered.css_first(f"#msg-{bad.directs[j]}-1")
         assert text_of(item.css_first(".message-author"), where) == name
-        assert body_text(item.css_first(".message-body"), where) == bad.direct_bodies[j]
+        check_body(item.css_first(".message-body"), bad.direct_bodies[j], where)
     report(
         request,
         f"{len(PAYLOADS)} payloads, {len(NAME_PAYLOADS)} as display names; {total} messages"
@@ -905,3 +1023,53 @@ def test_the_checks_catch_every_payload_that_would_turn_into_markup_or_be_evalua
     assert evaluated_differs >= 7
     seven_times_seven = sandbox.from_string(ITEM.replace("{{ body }}", "{{ 7*7 }}")).render()
     assert "49" in seven_times_seven and caught(seven_times_seven, twin, "{{ 7*7 }}")
+
+
+def test_the_body_checks_catch_what_the_formatter_must_never_emit():
+    """Not a test of the app: of the checks of what is in a message body. A formatter
+    that let through a script link, forgot a rel, loaded an image, kept a class name or
+    an attribute of the sender's, or made markup of text it should have shown as typed,
+    must fail them."""
+    rel = f'rel="{LINK_REL}"'
+
+    def body(inner: str, tag: str = "p") -> LexborNode:
+        page = html(f'<li><{tag} class="message-body" dir="auto">{inner}</{tag}></li>')
+        return page.css_first(".message-body")
+
+    fine = f'<a href="https://example.invalid/" {rel} title="t">x</a> <strong>b</strong><br>c'
+    assert not body_markup_problems(body(fine))
+    listed = f'<ol start="3"><li><a href="mailto:a@example.invalid" {rel}>m</a></li></ol>'
+    assert not body_markup_problems(body(listed, "div"))
+    for inner in (
+        f'<a href="javascript:alert(1)" {rel}>x</a>',
+        f'<a href=" JaVa&#x09;Script:alert(1)" {rel}>x</a>',
+        f'<a href="data:text/html,x" {rel}>x</a>',
+        f'<a href="vbscript:msgbox(1)" {rel}>x</a>',
+        f'<a href="/xss-probe-1" {rel}>relative</a>',
+        f"<a {rel}>no address</a>",
+        '<a href="https://example.invalid/">no rel</a>',
+        '<a href="https://example.invalid/" rel="nofollow">a weaker rel</a>',
+        f'<a href="https://example.invalid/" {rel} onclick="alert(1)">x</a>',
+        f'<a href="https://example.invalid/" {rel} hx-get="/xss-probe-1">x</a>',
+        f'<a href="https://example.invalid/" {rel} target="_blank">x</a>',
+        '<img src="https://example.invalid/xss-probe-1.png" alt="x">',
+        '<code class="language-x">x</code>',
+        "<span>x</span>",
+        "<!-- x -->",
+        "<svg></svg>",
+        '<em style="color:red">x</em>',
+        '<ol start="2" reversed><li>x</li></ol>',
+    ):
+        assert body_markup_problems(body(inner, "div")), inner
+    assert body_markup_problems(body("x", "section"))
+
+    [plain] = [p for p in PAYLOADS if p.body == "{{ 7*7 }}"]
+    [bold] = [p for p in PAYLOADS if "__globals__" in p.body]
+    check_body(body("{{ 7*7 }}"), plain.body, "self-test")
+    for wrong in ("{{ 7<em>*</em>7 }}", "{{ 49 }}", "{{ 7*7 }} "):
+        with pytest.raises(AssertionError):
+            check_body(body(wrong), plain.body, "self-test")
+    with pytest.raises(AssertionError):  # shown as typed, where it should be bold
+        check_body(body(str(escape(bold.body))), bold.body, "self-test")
+    with pytest.raises(AssertionError):  # one paragraph in a <div>
+        check_body(body("{{ 7*7 }}", "div"), plain.body, "self-test")

@@ -3,7 +3,10 @@
 The payloads are stored before the pages load and while they are open, the older
 messages are loaded by clicking, a page loses its network and catches up. No dialog
 opens, the sentinels the payloads try to set never change, no request goes to any URL
-a payload names, and no element from a payload exists in the live DOM.
+a payload names, and no element from a payload exists in the live DOM. Message bodies
+are Markdown: in them only the formatter's elements may be, its links (to http, https
+or mailto, with their rel) may name a payload's URL but are never followed, and an
+image is a link, never loaded.
 
 A module of its own: Playwright's sync API runs an event loop of its own, which the
 async tests of tests/test_xss.py must not share a module (and a fixture scope) with.
@@ -27,7 +30,7 @@ from tests.support.people import PASSWORD
 from tests.support.report import report
 from tests.support.servers import ServerFailed, restartable_server
 from tests.support.tcp_proxy import TcpProxy
-from tests.support.xss import NAME_PAYLOADS, PAYLOADS, TITLE_PAYLOADS, Payload
+from tests.support.xss import NAME_PAYLOADS, PAYLOADS, PROBE, TITLE_PAYLOADS, Payload, shown
 
 OFFLINE = re.compile(r"^Offline\. ")
 # Every path the pages themselves may ask for. `<img src=x>` come alive would ask for
@@ -42,6 +45,7 @@ NETWORK_ERROR = re.compile(
     r"|^\[object Event\]$"
 )
 CSP_MESSAGE = re.compile(r"Content Security Policy", re.IGNORECASE)
+PAYLOAD_MARK = re.compile(r"xss-probe|__xss|pwned|alert\(|example\.invalid")
 
 WATCH_JS = """(() => {
   window.__violations = []
@@ -51,14 +55,31 @@ WATCH_JS = """(() => {
   })
 })()"""
 
-# Markup in the live DOM that only user text come alive could have put there.
+# Markup in the live DOM that only user text come alive could have put there. In a
+# message body only the Markdown formatter's elements and attributes (SPEC §10); its
+# links may name a payload's URL (the request log shows they are never followed).
 AUDIT_JS = """(allowedHtmx) => {
   const risky = new RegExp('^(script|style|link|meta|base|iframe|frame|frameset|object|embed|' +
     'svg|math|img|image|video|audio|source|template|noscript|marquee|xmp|plaintext)$')
+  const bodyTags = /^(p|br|strong|em|s|code|pre|blockquote|ul|ol|li|a)$/
+  const bodyAttributes = {a: ['href', 'rel', 'title'], ol: ['start']}
   const found = []
   const describe = (el) => el.outerHTML.slice(0, 200)
   for (const el of document.querySelectorAll('*')) {
     if (!el.closest('head') && risky.test(el.localName)) found.push('an element: ' + describe(el))
+    const inBody = el.parentElement && el.parentElement.closest('.message-body')
+    if (inBody) {
+      if (!bodyTags.test(el.localName)) found.push('in a message body: ' + describe(el))
+      for (const attr of el.attributes) {
+        if (!(bodyAttributes[el.localName] || []).includes(attr.name)) {
+          found.push('an attribute in a message body: ' + describe(el))
+        }
+      }
+      if (el.localName === 'a' && (el.rel !== 'nofollow noopener noreferrer ugc' ||
+          !['http:', 'https:', 'mailto:'].includes(el.protocol))) {
+        found.push('a link in a message body: ' + describe(el))
+      }
+    }
     for (const attr of el.attributes) {
       const name = attr.name.toLowerCase()
       if (name.startsWith('on')) found.push('an event handler: ' + describe(el))
@@ -67,7 +88,8 @@ AUDIT_JS = """(allowedHtmx) => {
         found.push('an htmx attribute: ' + describe(el))
       }
       if (/xss-probe|__xss|pwned|alert\\(/i.test(attr.value) &&
-          !(el.localName === 'input' && name === 'value')) {
+          !(el.localName === 'input' && name === 'value') &&
+          !(inBody && el.localName === 'a' && (name === 'href' || name === 'title'))) {
         found.push('a payload in an attribute: ' + describe(el))
       }
       if (/^\\s*(javascript|vbscript):/i.test(attr.value.replace(/[\\t\\n\\r]/g, ''))) {
@@ -201,7 +223,7 @@ class Conversation:
             seq = int(element_id.rsplit("-", 1)[1])
             if element_id != f"msg-{self.chat}-{seq}" or seq not in self.bodies:
                 found.append(f"{element_id} is not a message of this chat")
-            elif hidden or [author, body] != [self.authors[seq], self.bodies[seq]]:
+            elif hidden or author != self.authors[seq] or not reads_as(body, self.bodies[seq]):
                 found.append(f"{element_id} shows {[hidden, author, body]!r}")
             seqs.append(seq)
         if seqs != sorted(set(seqs)):
@@ -210,6 +232,17 @@ class Conversation:
         if missing:
             found.append(f"missing: {missing}")
         return found
+
+
+def reads_as(text: str | None, body: str) -> bool:
+    """Whether a message body shows `body` (the text as typed, or, with Markdown in it,
+    as tests/support/xss.py says it reads; blocks with white space as single spaces)."""
+    expected = shown(body)
+    if text is None:
+        return False
+    if expected.blocks:
+        return text.split() == expected.text.split()
+    return text == expected.text
 
 
 def expect_messages(page, conversation: Conversation, seqs, timeout: int = TIMEOUT) -> None:
@@ -300,6 +333,13 @@ def security_findings(run: BrowserRun) -> list[str]:
             run.violations += page.evaluate("window.__violations || []")
         except PlaywrightError as error:
             found.append(f"{page.url} could not be audited: {error.message}")
+    # The policy blocking a payload is a payload that tried: with every payload text, no
+    # violation may name one (the others are reported, and expected to be none).
+    found += [
+        f"a CSP violation from a payload: {violation}"
+        for violation in [*run.violations, *watch.csp_messages]
+        if PAYLOAD_MARK.search(str(violation))
+    ]
     return found
 
 
@@ -497,4 +537,51 @@ def play_the_story(run: BrowserRun, new_context, server_url: str, bob_net: TcpPr
     run.summary = (
         f"{last} messages ({len(PAYLOADS)} payloads, some twice), edits, 3 titles of the chat"
         f" and {len(titles) + len(more_titles)} more chats, {len(members) + 4} payload names"
+    )
+
+
+@pytest.mark.browser
+def test_an_image_in_markdown_is_a_link_and_nothing_loads_it(new_context, xss_server, request):
+    """`![alt](URL)` shows as a link to URL named by its alt text (or by URL), never as
+    an image: stored before the page loads and arriving live, hovered and focused,
+    nothing asks for URL (no request, no resource timing entry)."""
+    started = time.perf_counter()
+    watch = Watch()
+    tag = uuid.uuid4().hex[:6]
+    alice = Someone(new_context, xss_server.url, watch)
+    bob = Someone(new_context, xss_server.url, watch)
+    alice.register(f"img_a_{tag}", "Alice")
+    bob.register(f"img_b_{tag}", "Bob")
+    images = [
+        p for p in PAYLOADS if p.markdown and p.body.startswith("![") and PROBE[:30] in p.body
+    ]
+    assert len(images) >= 2
+    chat = alice.new_chat("Pictures", f"img_b_{tag}")
+    alice.post(f"/chats/{chat}/messages", {"body": images[0].text})
+    page = bob.open(f"/chats/{chat}")
+    expect_live(page)
+    for p in images[1:]:
+        alice.post(f"/chats/{chat}/messages", {"body": p.text})
+    for seq, p in enumerate(images, 1):
+        [(_, text, href)] = p.markdown.marks
+        link = page.locator(f"#msg-{chat}-{seq} .message-body a")
+        expect(link).to_have_text(text)
+        expect(link).to_have_attribute("href", href)
+        expect(link).to_have_attribute("rel", "nofollow noopener noreferrer ugc")
+        link.hover()
+        link.focus()
+    expect(page.locator("img, picture, image")).to_have_count(0)
+    page.wait_for_timeout(500)
+    fetched = page.evaluate(
+        "() => performance.getEntriesByType('resource').map((entry) => entry.name)"
+    )
+    asked = [url for url in [*watch.requests, *fetched] if PAYLOAD_MARK.search(url)]
+    assert not asked, f"an image written in Markdown was asked for: {asked}"
+    found = page_findings(page, None)
+    assert not found, "\n".join(found)
+    assert not watch.dialogs and not watch.page_errors, (watch.dialogs, watch.page_errors)
+    report(
+        request,
+        f"{len(images)} Markdown images shown as links, {len(watch.requests)} requests, none"
+        f" to them; {time.perf_counter() - started:.1f} s",
     )

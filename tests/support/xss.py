@@ -2,6 +2,11 @@
 through the app in this process, tests/test_xss_browser.py in front of Chromium).
 
 Each payload names its own number: `window.__xss=N`, `alert(N)`, `/xss-probe-N`.
+
+Message bodies are Markdown (vibechat/formatting.py, SPEC §10): most payloads have no
+Markdown in them and read exactly as typed; the few that do say here, by hand and not
+by asking the formatter, how they read (`Shown`): the words, and the formatter's own
+elements with their text (and a link's address and title), in order.
 """
 
 from __future__ import annotations
@@ -10,8 +15,91 @@ from dataclasses import dataclass
 
 from vibechat import forms
 
-# (class, payload); "§" becomes the payload's number.
-RAW_PAYLOADS: list[tuple[str, str]] = [
+PROBE = "https://example.invalid/xss-probe-§"  # a link's address: shown, never fetched
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How a body with Markdown in it reads ("§" is the payload's number).
+
+    text: what the body says without its markup (a <br> read as a newline); for blocks,
+    compared with runs of white space as one space (blocks are set apart by newlines).
+    marks: the formatter's elements in the body other than <br>, in document order, as
+    (tag, its text with white space collapsed) or, for a link, (tag, text, href) or
+    (tag, text, href, title); or, where only their kinds are fixed (deep nesting, which
+    the parser cuts short), the frozenset of their tags.
+    blocks: rendered as blocks (a <div class="message-body">) rather than one paragraph.
+    preview: the chat list's words, where they are not `text` (an image shown by its
+    address reads there as its alt text, which may be none)."""
+
+    text: str
+    marks: tuple[tuple[str, ...], ...] | frozenset[str] = ()
+    blocks: bool = False
+    preview: str | None = None
+
+    def numbered(self, number: int) -> Shown:
+        def n(value: str) -> str:
+            return value.replace("§", str(number))
+
+        marks = (
+            self.marks
+            if isinstance(self.marks, frozenset)
+            else tuple(tuple(n(part) for part in mark) for mark in self.marks)
+        )
+        preview = None if self.preview is None else n(self.preview)
+        return Shown(n(self.text), marks, self.blocks, preview)
+
+
+@dataclass(frozen=True)
+class Long:
+    """A body of exactly forms.BODY_MAX characters once "§" is the number: head, `fill`
+    for what `unit` leaves over, `unit` as many times as fit, tail. `shown(count,
+    filled)` says how it reads (None: exactly as typed)."""
+
+    unit: str
+    tail: str = ""
+    head: str = ""
+    fill: str = "."
+    shown: object = None  # (count, filled) -> Shown
+
+    def build(self, number: int) -> tuple[str, Shown | None]:
+        head, tail = (part.replace("§", str(number)) for part in (self.head, self.tail))
+        room = forms.BODY_MAX - len(head) - len(tail)
+        count, filled = divmod(room, len(self.unit))
+        text = head + self.fill * filled + self.unit * count + tail
+        return text, None if self.shown is None else self.shown(count, filled).numbered(number)
+
+
+def em_run(count: int, filled: int) -> Shown:
+    """`*a* ` again and again: each an <em>."""
+    return Shown("." * filled + "a " * count + "alert(§)", (("em", "a"),) * count)
+
+
+def backslashes(count: int, filled: int) -> Shown:
+    """`\\\\` is an escaped backslash: one is shown for every two typed."""
+    return Shown("alert(§) " + "." * filled + "\\" * count)
+
+
+def links(count: int, filled: int) -> Shown:
+    """`<http://a` again and again: no autolink (none is closed), but every http://a
+    is a bare address, linked."""
+    text = "." * filled + "<http://a" * count + "<javascript:alert(§)>"
+    return Shown(text, (("a", "http://a", "http://a"),) * count)
+
+
+def nested(*tags: str):
+    """Quotes (and lists) in quotes, deeper than the parser goes: the first line is a
+    paragraph, then only empty blocks of these kinds."""
+
+    def shown(count: int, filled: int) -> Shown:
+        return Shown("<script>alert(§)</script>", frozenset({"p", *tags}), blocks=True)
+
+    return shown
+
+
+# (class, payload[, how it reads when it is not exactly as typed]); "§" becomes the
+# payload's number.
+RAW_PAYLOADS: list[tuple] = [
     # <script> in every disguise
     ("script", "<script>window.__xss=§</script>"),
     ("script", "<script>alert(§)</script>"),
@@ -26,7 +114,12 @@ RAW_PAYLOADS: list[tuple[str, str]] = [
     ("script", "<scr<script>ipt>alert(§)</scr</script>ipt>"),
     ("script", "<!--<script>--><script>alert(§)</script>"),
     ("script", "<scr\u200dipt>alert(§)</scr\u200dipt>"),
-    ("script", "line one\n<script>window.__xss=§</script>\n\tline three"),
+    (
+        "script",
+        "line one\n<script>window.__xss=§</script>\n\tline three",
+        # A paragraph's lines lose their leading white space.
+        Shown("line one\n<script>window.__xss=§</script>\nline three"),
+    ),
     ("script", "a\u2028<script>alert(§)</script>\u2029b"),
     # style: requests, defacement
     ("style", "<style>body{background:url(/xss-probe-§)}</style>"),
@@ -93,15 +186,33 @@ RAW_PAYLOADS: list[tuple[str, str]] = [
     ("template", "{{7*7}} §"),
     ("template", "{% if true %}pwned§{% endif %}"),
     ("template", "{{ config }}"),
-    ("template", "{{ ''.__class__.__mro__[1].__subclasses__() }}"),
-    ("template", "{{ request.application.__globals__.__builtins__ }}"),
+    (
+        "template",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        Shown(
+            "{{ ''.class.mro[1].subclasses() }}",
+            (("strong", "class"), ("strong", "mro"), ("strong", "subclasses")),
+        ),
+    ),
+    (
+        "template",
+        "{{ request.application.__globals__.__builtins__ }}",
+        Shown(
+            "{{ request.application.globals.builtins }}",
+            (("strong", "globals"), ("strong", "builtins")),
+        ),
+    ),
     ("template", "{{ self._TemplateReference__context }}"),
     ("template", "{%raw%}{{ 7*7 }}{%endraw%}"),
     ("template", "{# a Jinja comment #}visible §"),
     ("template", "${7*7}"),
     ("template", "${alert(§)}"),
-    ("template", "`${document.title='pwned§'}`"),
-    ("template", "#{7*7} <%= 7*7 %>"),
+    (
+        "template",
+        "`${document.title='pwned§'}`",
+        Shown("${document.title='pwned§'}", (("code", "${document.title='pwned§'}"),)),
+    ),
+    ("template", "#{7*7} <%= 7*7 %>", Shown("#{77} <%= 77 %>", (("em", "7} <%= 7"),))),
     ("template", "{{constructor.constructor('alert(§)')()}}"),
     # htmx and its ws extension: attributes smuggled into user text
     ("htmx", '<div hx-get="/xss-probe-§" hx-trigger="load">htmx load</div>'),
@@ -134,6 +245,193 @@ RAW_PAYLOADS: list[tuple[str, str]] = [
     ("encoding", "<plaintext><script>alert(§)</script>"),
     ("encoding", "<!-- an unclosed comment §"),
     ("encoding", "<b>bold §</b> <i>and</i> <u>more</u>"),
+    # Markdown: links to script, images, titles and code that try to leave their place,
+    # raw HTML inside marks, and 4,000 characters of what parsers choke on
+    ("markdown", "[click](javascript:window.__xss=§)"),
+    ("markdown", "[mixed case](JaVaScRiPt:alert(§))"),
+    ("markdown", "[entity](jav&#x61;script:alert(§))"),
+    ("markdown", "[entity colon](javascript&colon;alert(§))"),
+    ("markdown", "[percent](%6Aavascript:alert(§))"),
+    ("markdown", "[percent colon](javascript%3Aalert(§))"),
+    ("markdown", "[spaced]( javascript:alert(§) )"),
+    ("markdown", "[split](java\tscript:alert(§))"),
+    ("markdown", "[split line](java\nscript:alert(§))"),
+    ("markdown", "[bracketed](<javascript:alert(§)>)"),
+    ("markdown", "[escaped](javascript\\:alert(§))", Shown("[escaped](javascript:alert(§))")),
+    ("markdown", "[data](data:text/html,<script>alert(§)</script>)"),
+    ("markdown", "[data64](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==#§)"),
+    ("markdown", "[vb](vbscript:msgbox(§))"),
+    ("markdown", "![x](javascript:alert(§))"),
+    ("markdown", "![x](data:image/svg+xml,<svg onload=alert(§)>)"),
+    ("markdown", f"![probe §]({PROBE})", Shown("probe §", (("a", "probe §", PROBE),))),
+    (
+        "markdown",
+        f"![]({PROBE}.png)",
+        Shown(f"{PROBE}.png", (("a", f"{PROBE}.png", f"{PROBE}.png"),), preview=""),
+    ),
+    (
+        "markdown",
+        "[click][r§]\n\n[r§]: javascript:alert(§)",
+        # Not a definition (its address is refused): two paragraphs of text.
+        Shown(
+            "[click][r§] [r§]: javascript:alert(§)",
+            (("p", "[click][r§]"), ("p", "[r§]: javascript:alert(§)")),
+            blocks=True,
+        ),
+    ),
+    (
+        "markdown",
+        '[r§]\n\n[r§]: <JavaScript:alert(§)> "t"',
+        Shown(
+            '[r§] [r§]: <JavaScript:alert(§)> "t"',
+            (("p", "[r§]"), ("p", '[r§]: <JavaScript:alert(§)> "t"')),
+            blocks=True,
+        ),
+    ),
+    ("markdown", "<javascript:alert(§)>"),
+    ("markdown", "<JaVaScRiPt:window.__xss=§>"),
+    ("markdown", "<data:text/html,alert(§)>"),
+    ("markdown", "<vbscript:msgbox(§)>"),
+    (
+        "markdown",
+        f'<{PROBE}"onmouseover="alert(§)>',
+        Shown(
+            f'{PROBE}"onmouseover="alert(§)',
+            (("a", f'{PROBE}"onmouseover="alert(§)', f"{PROBE}%22onmouseover=%22alert(§)"),),
+        ),
+    ),
+    (
+        "markdown",
+        f'{PROBE}?"onmouseover="alert(§)',
+        Shown(
+            f'{PROBE}?"onmouseover="alert(§)',
+            (("a", f'{PROBE}?"onmouseover="alert(§)', f"{PROBE}?%22onmouseover=%22alert(§)"),),
+        ),
+    ),
+    (
+        "markdown",
+        f'[x]({PROBE} "t\\" onmouseover=\\"alert(§))',
+        # The title is never closed: no link, but the bare address in it is one.
+        Shown(f'[x]({PROBE} "t" onmouseover="alert(§))', (("a", PROBE, PROBE),)),
+    ),
+    (
+        "markdown",
+        f'[x]({PROBE} "t\\" onmouseover=\\"alert(§)\\"")',
+        Shown("x", (("a", "x", PROBE, 't" onmouseover="alert(§)"'),)),
+    ),
+    (
+        "markdown",
+        f"[x]({PROBE} 't\\' autofocus onfocus=\\'alert(§)')",
+        Shown("x", (("a", "x", PROBE, "t' autofocus onfocus='alert(§)"),)),
+    ),
+    (
+        "markdown",
+        '[mail](mailto:x@example.invalid?subject="onmouseover="alert(§))',
+        Shown(
+            "mail", (("a", "mail", "mailto:x@example.invalid?subject=%22onmouseover=%22alert(§)"),)
+        ),
+    ),
+    (
+        "markdown",
+        f"[<img src=x onerror=alert(§)>]({PROBE})",
+        Shown("<img src=x onerror=alert(§)>", (("a", "<img src=x onerror=alert(§)>", PROBE),)),
+    ),
+    (
+        "markdown",
+        "**<img src=x onerror=alert(§)>**",
+        Shown("<img src=x onerror=alert(§)>", (("strong", "<img src=x onerror=alert(§)>"),)),
+    ),
+    (
+        "markdown",
+        "`</code><img src=x onerror=alert(§)>`",
+        Shown(
+            "</code><img src=x onerror=alert(§)>",
+            (("code", "</code><img src=x onerror=alert(§)>"),),
+        ),
+    ),
+    (
+        "markdown",
+        "```\n</code></pre><script>alert(§)</script>\n```",
+        Shown(
+            "</code></pre><script>alert(§)</script>",
+            (
+                ("pre", "</code></pre><script>alert(§)</script>"),
+                ("code", "</code></pre><script>alert(§)</script>"),
+            ),
+            blocks=True,
+        ),
+    ),
+    (
+        "markdown",
+        '```"><script>window.__xss=§</script>\nwindow.__xss=§\n```',
+        # The info string is dropped, never a class name.
+        Shown(
+            "window.__xss=§",
+            (("pre", "window.__xss=§"), ("code", "window.__xss=§")),
+            blocks=True,
+        ),
+    ),
+    (
+        "markdown",
+        "> - [x](javascript:alert(§))\n> - **<svg onload=alert(§)>**",
+        Shown(
+            "[x](javascript:alert(§)) <svg onload=alert(§)>",
+            (
+                ("blockquote", "[x](javascript:alert(§)) <svg onload=alert(§)>"),
+                ("ul", "[x](javascript:alert(§)) <svg onload=alert(§)>"),
+                ("li", "[x](javascript:alert(§))"),
+                ("li", "<svg onload=alert(§)>"),
+                ("strong", "<svg onload=alert(§)>"),
+            ),
+            blocks=True,
+        ),
+    ),
+    (
+        "markdown",
+        "<div>\n\n*x* <script>alert(§)</script>\n\n</div>",
+        Shown(
+            "<div> x <script>alert(§)</script> </div>",
+            (
+                ("p", "<div>"),
+                ("p", "x <script>alert(§)</script>"),
+                ("em", "x"),
+                ("p", "</div>"),
+            ),
+            blocks=True,
+        ),
+    ),
+    (
+        "markdown",
+        "***~~_<script>alert(§)</script>_~~***",
+        Shown(
+            "<script>alert(§)</script>",
+            tuple((tag, "<script>alert(§)</script>") for tag in ("em", "strong", "s", "em")),
+        ),
+    ),
+    (
+        "markdown",
+        "*" * 20 + "window.__xss=§" + "*" * 20,
+        Shown("window.__xss=§", (("strong", "window.__xss=§"),) * 10),
+    ),
+    ("markdown", Long("[", "](javascript:alert(§))")),
+    ("markdown", Long("[x](", "javascript:alert(§)")),
+    ("markdown", Long("![x](", "javascript:alert(§)")),
+    ("markdown", Long("<http://a", "<javascript:alert(§)>", shown=links)),
+    ("markdown", Long("*a* ", "alert(§)", shown=em_run)),
+    ("markdown", Long("\\\\", head="alert(§) ", shown=backslashes)),
+    (
+        "markdown",
+        Long("> ", head="<script>alert(§)</script>\n", fill=" ", shown=nested("blockquote")),
+    ),
+    (
+        "markdown",
+        Long(
+            "> - ",
+            head="<script>alert(§)</script>\n",
+            fill=" ",
+            shown=nested("blockquote", "ul", "li"),
+        ),
+    ),
 ]
 
 
@@ -142,6 +440,7 @@ class Payload:
     number: int
     kind: str
     text: str
+    markdown: Shown | None = None  # how its body reads, when not exactly as typed
 
     @property
     def body(self) -> str:
@@ -157,9 +456,23 @@ class Payload:
         return f"payload {self.number} ({self.kind}) {self.text!r}"
 
 
-PAYLOADS = [
-    Payload(number, kind, text.replace("§", str(number)))
-    for number, (kind, text) in enumerate(RAW_PAYLOADS, 1)
-]
+def _payload(number: int, kind: str, text: str | Long, shown: Shown | None = None) -> Payload:
+    if isinstance(text, Long):
+        text, shown = text.build(number)
+    elif shown is not None:
+        shown = shown.numbered(number)
+    return Payload(number, kind, text.replace("§", str(number)), shown)
+
+
+PAYLOADS = [_payload(number, *entry) for number, entry in enumerate(RAW_PAYLOADS, 1)]
+# What each body reads as where it is not exactly as typed: the rest are.
+SHOWN = {p.body: p.markdown for p in PAYLOADS if p.markdown is not None}
+
+
+def shown(body: str) -> Shown:
+    """How a message body reads: as its payload says, or exactly as typed."""
+    return SHOWN.get(body) or Shown(body)
+
+
 NAME_PAYLOADS = [p for p in PAYLOADS if len(p.one_line) <= forms.DISPLAY_NAME_MAX]
 TITLE_PAYLOADS = [p for p in PAYLOADS if len(p.one_line) <= forms.TITLE_MAX]
