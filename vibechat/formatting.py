@@ -20,6 +20,7 @@ is rendered for.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
@@ -27,6 +28,10 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 SCHEMES = ("http:", "https:", "mailto:")
+LANGUAGE_NAME = re.compile(r"[\w+#.-]{1,32}")
+
+# Beyond these a body is shown as typed, or without links (see `formatted`).
+MOST_LINK_OPENERS = 256
 REL = "nofollow noopener noreferrer ugc"
 
 # CommonMark's rules that a chat has no use for: "# " and "---" would turn a line
@@ -58,8 +63,12 @@ def _image(renderer, tokens: list[Token], idx: int, options, env) -> str:
 
 def _fence(renderer, tokens: list[Token], idx: int, options, env) -> str:
     """A fenced block without its info string: nothing here highlights code, and the
-    words after ``` would only become a class name the sender chose."""
-    tokens[idx].info = ""
+    words after ``` would only become a class name the sender chose. What is not a
+    language's name ("```let x = 1", a fence never closed) stays, as the first line."""
+    token = tokens[idx]
+    info, token.info = token.info.strip(), ""
+    if info and not LANGUAGE_NAME.fullmatch(info):
+        token.content = f"{info}\n{token.content}"
     return renderer.fence(tokens, idx, options, env)
 
 
@@ -73,10 +82,10 @@ def escape(text: str) -> str:
     return str(Markup.escape(text))
 
 
-def _parser() -> MarkdownIt:
+def _parser(*, links: bool = True) -> MarkdownIt:
     options = {"html": False, "linkify": True, "breaks": True, "xhtmlOut": False}
     md = _Markdown("commonmark", options)
-    md.disable(OFF)
+    md.disable(OFF if links else [*OFF, "link", "image"])
     md.enable(["strikethrough", "linkify"])
     # Only addresses with a scheme become links: "notes.md" and "file.py" are file
     # names, not web sites in Moldova and Paraguay.
@@ -90,6 +99,10 @@ def _parser() -> MarkdownIt:
 
 
 MARKDOWN = _parser()
+# For a body with more "[" than any message has links: finding where each would end
+# takes time that grows with the square of their number (45 ms for 4,000 of them,
+# `python -m bench.formatting`); without the link rules they are text, in linear time.
+WITHOUT_LINKS = _parser(links=False)
 
 
 @dataclass(frozen=True)
@@ -98,30 +111,68 @@ class Formatted:
     inline: bool  # one paragraph: goes in a <p>; else blocks, in a <div>
 
 
+def as_typed(body: str) -> Formatted:
+    """The text as typed, each line a line."""
+    return Formatted(Markup("<br>").join(body.split("\n")), True)
+
+
+def _parser_for(body: str) -> MarkdownIt | None:
+    """The block structure first (linear in the text): nested past the parser's depth,
+    markdown-it drops what is deeper, so such a body is shown as typed (None); one
+    whose text outside code holds more "[" than MOST_LINK_OPENERS has no links."""
+    blocks: list[Token] = []
+    MARKDOWN.block.parse(body, MARKDOWN, {}, blocks)
+    if any(token.level >= MARKDOWN.options["maxNesting"] - 1 for token in blocks):
+        return None
+    openers = sum(token.content.count("[") for token in blocks if token.type == "inline")
+    return MARKDOWN if openers <= MOST_LINK_OPENERS else WITHOUT_LINKS
+
+
 @functools.lru_cache(maxsize=4096)
 def formatted(body: str) -> Formatted:
-    tokens = MARKDOWN.parse(body)
+    md = _parser_for(body)
+    if md is None:
+        return as_typed(body)
+    tokens = md.parse(body)
     kinds = [token.type for token in tokens]
     if kinds == ["paragraph_open", "inline", "paragraph_close"]:
-        html = MARKDOWN.renderer.render(tokens[1:2], MARKDOWN.options, {})
+        html = md.renderer.render(tokens[1:2], md.options, {})
         inline = True
     else:
-        html = MARKDOWN.renderer.render(tokens, MARKDOWN.options, {})
+        html = md.renderer.render(tokens, md.options, {})
         inline = False
     if not html.strip():  # only a link reference definition ("[a]: https://…")
-        return Formatted(Markup.escape(body), True)
+        return as_typed(body)
     # markdown-it escaped every character of the text it did not turn into markup.
     return Formatted(Markup(html.strip()), inline)  # noqa: S704  # nosec B704
+
+
+def _text(tokens: list[Token]) -> str:
+    """An inline run's text as it reads: marks dropped, a line break a space."""
+    parts = []
+    for token in tokens:
+        if token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif token.type == "image":  # as the body shows it: its words, else its address
+            parts.append(_text(token.children or []) or token.attrGet("src") or "")
+    return "".join(parts)
+
+
+def _words(tokens: list[Token]) -> list[str]:
+    """Each block's text (a paragraph, a list item, a code block)."""
+    return [
+        _text(token.children or []) if token.type == "inline" else token.content
+        for token in tokens
+        if token.type in ("inline", "fence")
+    ]
 
 
 @functools.lru_cache(maxsize=4096)
 def plain(body: str) -> str:
     """The words without the marks, for a line that shows a message short (the chat
     list's preview): "**Done** see `make test`" reads "Done see make test"."""
-    words = []
-    for token in MARKDOWN.parse(body):
-        if token.type == "inline":
-            words.append(MARKDOWN.renderer.renderInlineAsText(token.children or [], {}, {}))
-        elif token.type == "fence":
-            words.append(token.content)
+    md = _parser_for(body)
+    words = [body] if md is None else _words(md.parse(body))
     return " ".join(" ".join(words).split())
