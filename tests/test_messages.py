@@ -107,7 +107,9 @@ async def test_posting_a_message_stores_it_and_goes_to_it(alice, bob, db, waterc
     assert shown.css_first(".message-author").text() == "Alice Liddell"
     # Each line escaped on its own, joined by <br> (SPEC §5: text browsers ignore CSS).
     body = shown.css_first(".message-body")
-    assert body.html == '<p class="message-body" dir="auto">Hello,<br>  world!</p>'
+    # Stored as typed (above); shown as Markdown shows it: a line break, and a paragraph's
+    # lines without their leading white space.
+    assert body.html == '<p class="message-body" dir="auto">Hello,<br>world!</p>'
     assert shown.css_first(".message-edited") is None
 
 

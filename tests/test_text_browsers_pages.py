@@ -105,11 +105,11 @@ async def test_a_message_keeps_its_lines_in_text_browsers_and_in_the_html(
     await send(alice, watercooler, "first line\n<b>second</b> line\r\n\r\nafter a blank line")
     page = await text_of(alice, f"/chats/{watercooler}")
     body = html(page).css_first("li.message .message-body")
+    # A blank line starts a paragraph (Markdown): the body is blocks.
     assert body.html == (
-        '<p class="message-body" dir="auto">first line<br>&lt;b&gt;second&lt;/b&gt; line'
-        "<br><br>after a blank line</p>"
+        '<div class="message-body" dir="auto"><p>first line<br>&lt;b&gt;second&lt;/b&gt; line'
+        "</p>\n<p>after a blank line</p></div>"
     )
-    # (lynx shows two <br> in a row as one: its -collapse_br_tags default)
     lines = [line.strip() for line in text_browser(page).splitlines() if line.strip()]
     at = lines.index("first line")
     assert lines[at : at + 3] == ["first line", "<b>second</b> line", "after a blank line"]

@@ -470,8 +470,10 @@ async def build_twin(twin: Twin, people, alice, db, bob_ws: Listener, *, every_m
         member = await people(f"{twin.prefix}{j}", name)
         twin.members.append(member)
         twin.member_ids.append(await user_id(db, f"{twin.prefix}{j}"))
-    usernames = " ".join(f"{twin.prefix}{j}" for j in range(len(twin.names)))
-    await posted(alice, f"/chats/{twin.chat}/members", {"members": usernames})
+    usernames = [f"{twin.prefix}{j}" for j in range(len(twin.names))]
+    for start in range(0, len(usernames), forms.MEMBERS_MAX):  # the most one form adds
+        batch = " ".join(usernames[start : start + forms.MEMBERS_MAX])
+        await posted(alice, f"/chats/{twin.chat}/members", {"members": batch})
     await bob_ws.count(f'id="member-{twin.chat}-{twin.member_ids[-1]}"')
 
     for seq, body in enumerate(twin.bodies, 1):
@@ -645,11 +647,14 @@ async def test_payloads_in_bodies_edits_and_display_names_render_as_text_everywh
                 expected = preview_text(app, bad.authors[seq], body)
                 assert text_of(preview, where) == expected, f"{where}: the chat list preview"
 
-    [members] = received.with_top(f"member-{bad.chat}-{bad.member_ids[0]}")
-    [twin_members] = received.with_top(f"member-{good.chat}-{good.member_ids[0]}")
-    members = elements_with_prefix(members, f"member-{bad.chat}-")
-    twin_members = elements_with_prefix(twin_members, f"member-{good.chat}-")
-    assert_inert(html(members), html(twin_members), "the live frame of the new members")
+    # One frame per form that added members (at most forms.MEMBERS_MAX each).
+    members = twin_members = ""
+    for first in range(0, len(bad.member_ids), forms.MEMBERS_MAX):
+        [batch] = received.with_top(f"member-{bad.chat}-{bad.member_ids[first]}")
+        [twin_batch] = received.with_top(f"member-{good.chat}-{good.member_ids[first]}")
+        members += elements_with_prefix(batch, f"member-{bad.chat}-")
+        twin_members += elements_with_prefix(twin_batch, f"member-{good.chat}-")
+    assert_inert(html(members), html(twin_members), "the live frames of the new members")
     shown = [text_of(node, "member") for node in html(members).css("li .member-name")]
     assert sorted(shown) == sorted(bad.names)
 

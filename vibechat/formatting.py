@@ -66,10 +66,15 @@ def _fence(renderer, tokens: list[Token], idx: int, options, env) -> str:
     words after ``` would only become a class name the sender chose. What is not a
     language's name ("```let x = 1", a fence never closed) stays, as the first line."""
     token = tokens[idx]
-    info, token.info = token.info.strip(), ""
-    if info and not LANGUAGE_NAME.fullmatch(info):
-        token.content = f"{info}\n{token.content}"
+    token.content, token.info = _code(token), ""
     return renderer.fence(tokens, idx, options, env)
+
+
+def _code(fence: Token) -> str:
+    info = fence.info.strip()
+    if info and not LANGUAGE_NAME.fullmatch(info):
+        return f"{info}\n{fence.content}"
+    return fence.content
 
 
 def _line_break(renderer, tokens: list[Token], idx: int, options, env) -> str:
@@ -163,7 +168,7 @@ def _text(tokens: list[Token]) -> str:
 def _words(tokens: list[Token]) -> list[str]:
     """Each block's text (a paragraph, a list item, a code block)."""
     return [
-        _text(token.children or []) if token.type == "inline" else token.content
+        _text(token.children or []) if token.type == "inline" else _code(token)
         for token in tokens
         if token.type in ("inline", "fence")
     ]
