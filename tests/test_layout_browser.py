@@ -117,3 +117,35 @@ def test_a_run_of_messages_names_its_author_once_on_screen_and_always_in_words(b
     expect(second.locator(".message-author")).to_have_text("Bob Dylan")
     expect(first.locator(".message-author")).to_be_visible()
     page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360", "1280"])
+def test_jump_to_newest_appears_far_from_the_bottom_and_takes_the_reader_down(
+    browser, demo, viewport
+):
+    page = open_as(browser, demo, "alice", viewport)
+    page.goto(CHAT)
+    expect_live(page)
+    jump = page.get_by_role("link", name="Jump to newest")
+    expect(jump).to_be_hidden()  # at the newest message, nothing to jump to
+    page.locator("#messages > li.message").first.scroll_into_view_if_needed()
+    expect(jump).to_be_visible()
+    assert in_view(page, ".jump-newest a"), "the link is out of sight"
+    assert not in_view(page, "#messages > li.message:last-child")
+    jump.click()
+    page.wait_for_function(
+        "() => document.querySelector('#messages > li.message:last-child')"
+        ".getBoundingClientRect().bottom <= innerHeight"
+    )
+    assert in_view(page, "#messages > li.message:last-child")
+    expect(jump).to_be_hidden()
+    assert page.evaluate("document.activeElement.id") == "body"  # ready to answer
+    page.context.close()
+
+
+def test_jump_to_newest_is_never_offered_without_javascript(browser, demo):
+    page = open_as(browser, demo, "alice", DESKTOP, javascript=False)
+    page.goto(CHAT)
+    page.locator("#messages > li.message").first.scroll_into_view_if_needed()
+    expect(page.locator(".jump-newest")).to_be_hidden()
+    page.context.close()

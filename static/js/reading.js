@@ -213,6 +213,25 @@ function group () {
   }
 }
 
+// "Jump to newest", over the conversation, once the reader is a screen or more above it;
+// it takes them down and to the message box.
+function offerTheNewest () {
+  const jump = document.querySelector('.jump-newest')
+  if (!jump) return
+  const box = scroller()
+  const far = () => fromBottom() > (box === document.scrollingElement ? innerHeight : box.clientHeight)
+  const update = () => { if (jump.hidden === far()) jump.hidden = !jump.hidden }
+  ;(box === document.scrollingElement ? window : box).addEventListener('scroll', update, { passive: true })
+  jump.addEventListener('click', event => {
+    event.preventDefault()
+    wasAtBottom = true
+    scrollToNewest()
+    update()
+    const message = document.getElementById('body')
+    if (message) message.focus({ preventScroll: true })
+  })
+}
+
 export function start (core) {
   live = core
   log = live.log
@@ -259,4 +278,5 @@ export function start (core) {
     log.focus({ preventScroll: true })
   })
   scrollToNewest()
+  offerTheNewest()
 }
