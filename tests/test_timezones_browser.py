@@ -20,18 +20,15 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.support.browser import TIMEOUT, connection_state, expect_live, serve
-from tests.support.pages import csrf_in
-from tests.support.people import PASSWORD
+from tests.support.browser_people import People, Person
 from tests.support.remote import unique
 from tests.support.servers import RestartableServer
 
@@ -51,73 +48,9 @@ def server(chromium_executable, tmp_path_factory) -> Iterator[RestartableServer]
     yield from serve(tmp_path_factory.mktemp("timezones-instance"))
 
 
-# -- people --------------------------------------------------------------------------------
-
-
-@dataclass
-class Person:
-    """Someone signed up over HTTP; People.page() opens browsers signed in as them."""
-
-    username: str
-    display_name: str
-    first: BrowserContext  # the context they signed up in (JavaScript off: no script)
-
-    def post(self, path: str, form: dict) -> str:
-        """A form POST as them, not followed: the Location of the 303."""
-        token = csrf_in(self.first.request.get("/chats").text())
-        answer = self.first.request.post(path, form={**form, "csrf_token": token}, max_redirects=0)
-        assert answer.status == 303, (path, answer.status, answer.text()[:300])
-        return answer.headers["location"]
-
-    def create_chat(self, title: str, *members: Person) -> int:
-        location = self.post(
-            "/chats", {"title": title, "members": " ".join(m.username for m in members)}
-        )
-        return int(re.search(r"/chats/(\d+)", location).group(1))
-
-    def say(self, chat: int, body: str) -> None:
-        self.post(f"/chats/{chat}/messages", {"body": body, "client_token": uuid.uuid4().hex})
-
-
-class People:
-    def __init__(self, browser: Browser, url: str) -> None:
-        self.browser, self.url = browser, url
-        self.contexts: list[BrowserContext] = []
-
-    def __call__(self, name: str, display_name: str) -> Person:
-        context = self.context(java_script_enabled=False)
-        token = csrf_in(context.request.get("/register").text())
-        form = {
-            "username": unique(name),
-            "display_name": display_name,
-            "password": PASSWORD,
-            "csrf_token": token,
-        }
-        answer = context.request.post("/register", form=form, max_redirects=0)
-        assert answer.status == 303, answer.text()[:300]
-        return Person(form["username"], display_name, context)
-
-    def context(self, person: Person | None = None, **args) -> BrowserContext:
-        if person is not None:
-            # Only the session: the first context's cookies, none of a zone.
-            args["storage_state"] = person.first.storage_state()
-        context = self.browser.new_context(base_url=self.url, viewport=DESKTOP, **args)
-        context.set_default_timeout(TIMEOUT)
-        context.set_default_navigation_timeout(TIMEOUT)
-        self.contexts.append(context)
-        return context
-
-    def page(self, person: Person, **args) -> Page:
-        return self.context(person, **args).new_page()
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
 @pytest.fixture
 def people(browser, server) -> Iterator[People]:
-    made = People(browser, server.url)
+    made = People(browser, server.url, viewport=DESKTOP)
     yield made
     made.close()
 
