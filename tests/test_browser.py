@@ -165,7 +165,7 @@ def message(page: Page, text: str) -> Locator:
 
 def edit_link(item: Locator) -> Locator:
     # Not get_by_role: that skips hidden elements, and hidden is what is checked.
-    return item.locator(".message-actions a")
+    return item.locator(".message-edit")
 
 
 # -- JavaScript off: everything through plain forms -----------------------------------------

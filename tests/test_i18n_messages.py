@@ -53,7 +53,7 @@ async def test_the_chats_messages_speak_russian(alice, watercooler):
     chat = await page(alice, f"/chats/{watercooler}", RU)
     assert text(message(chat, watercooler, 51).css_first(".message-body")) == "Сообщение удалено"
     assert text(message(chat, watercooler, 50).css_first(".message-edited")) == "(изменено)"
-    link = message(chat, watercooler, 50).css_first(".message-actions a")
+    link = message(chat, watercooler, 50).css_first(".message-edit")
     assert text(link) == "Изменить или удалить ваше сообщение"
     assert text(link.css_first(".visually-hidden")) == "ваше сообщение"
     assert text(chat.css_first(f"#older-{watercooler} a")) == "Более ранние сообщения"
@@ -67,7 +67,7 @@ async def test_the_chats_messages_stay_english_by_default(alice, watercooler):
     chat = await page(alice, f"/chats/{watercooler}")
     assert text(message(chat, watercooler, 51).css_first(".message-body")) == "Message deleted"
     assert text(message(chat, watercooler, 50).css_first(".message-edited")) == "(edited)"
-    link = message(chat, watercooler, 50).css_first(".message-actions a")
+    link = message(chat, watercooler, 50).css_first(".message-edit")
     assert text(link) == "Edit or delete your message"
     assert text(chat.css_first(f"#older-{watercooler} a")) == "Earlier messages"
     composer = chat.css_first("form#composer")

@@ -222,7 +222,7 @@ def test_every_rendering_of_a_time_agrees_and_utc_says_so(people):
     expect(plain.locator("#messages")).not_to_contain_text("UTC")
     # The time is said once per message (the edit link's screen-reader text has none).
     assert not re.search(
-        r"\d:\d\d", plain.locator("#messages .message-actions").first.text_content()
+        r"\d:\d\d", plain.locator("#messages .message-edit").first.text_content()
     )
 
     # With JavaScript, in a browser far from UTC: every time local, hidden text included.

@@ -52,12 +52,12 @@ async def test_edit_links_are_only_under_the_readers_own_messages(
 
     page = await text_of(bob, f"/chats/{watercooler}")
     items = html(page).css("ol#messages > li.message")
-    assert [item.css_first(".message-actions") is not None for item in items] == [
+    assert [item.css_first(".message-edit") is not None for item in items] == [
         False,
         True,
         False,
     ]
-    link = items[1].css_first(".message-actions a")
+    link = items[1].css_first(".message-edit")
     assert link.attributes["href"] == f"/chats/{watercooler}/messages/2/edit"
     shown = text_browser(page)
     assert shown.count("Edit or delete") == 1, shown
@@ -73,7 +73,7 @@ async def test_older_and_newer_pages_show_edit_links_only_for_the_reader(alice, 
     for query in ("after=0", "before=3"):
         path = f"/chats/{watercooler}/messages?{query}"
         items = (await bob.page(path)).css("ol.messages > li.message")
-        assert [item.css_first(".message-actions") is not None for item in items] == [
+        assert [item.css_first(".message-edit") is not None for item in items] == [
             False,
             True,
         ], path
@@ -87,16 +87,16 @@ async def test_frames_and_catch_up_carry_the_edit_link_for_every_reader(alice, b
         f"/chats/{watercooler}/messages?since=0", headers={"HX-Request": "true"}
     )
     fragment = html(await response.get_data(as_text=True))
-    assert fragment.css_first("li.message .message-actions a") is not None
+    assert fragment.css_first("li.message .message-edit") is not None
     # The page of the same reader, rendered after the fragment, still has none.
     page = await bob.page(f"/chats/{watercooler}")
-    assert page.css_first("li.message .message-actions") is None
+    assert page.css_first("li.message .message-edit") is None
 
 
 async def test_the_reader_stylesheet_shows_the_edit_link_only_for_the_author(alice, db):
     me = await user_id(db, "alice")
     css = await (await alice.get(f"/style/mine-{me}.css")).get_data(as_text=True)
-    assert f'.message[data-author="{me}"] .message-actions{{display:inline}}' in css
+    assert f'.message[data-author="{me}"] .message-edit{{display:inline}}' in css
 
 
 async def test_a_message_keeps_its_lines_in_text_browsers_and_in_the_html(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Quart, request
 
-from vibechat import compression, logs, metrics, passwords, paths, security, shutdown
+from vibechat import compression, logs, message_parts, metrics, passwords, paths, security, shutdown
 from vibechat.config import Settings, check_workers, database_url, load_settings, secret_key
 from vibechat.db import Database
 from vibechat.errors import register_error_handlers
@@ -90,6 +90,7 @@ def create_app(
     register_error_handlers(app)
     register_template_helpers(app)
     init_message_cache(app)
+    message_parts.register(app)
     if not testing:
         init_warmup(app)  # registered last: runs after the other before_serving hooks
     app.asgi_app = compression.compressed(app.asgi_app)

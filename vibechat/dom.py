@@ -34,6 +34,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "outbox": (),
     "composer": (),
     "newest": (),  # after the composer: links to a chat land here (#newest)
+    "react": (),  # the page's one reaction form, which every reaction button submits
+    "unread-divider": (),  # "New messages", where the reader left off
 }
 
 

@@ -10,6 +10,10 @@ rules are on, which links survive (http, https and mailto only, checked after th
 parser has decoded the URL), the `rel` every link carries, and images shown as links,
 never loaded (no request to a third party, no tracking pixel).
 
+Mentions are ours too, as one inline rule: `@username` of someone the message
+mentions becomes a link to their page, where the parser sees text (not in code, not in
+a link's words); who that is was settled when the message was stored (`mentioned_in`).
+
 A body that is one paragraph (most messages) is returned inline, for the
 `<p class="message-body">` that a message has always had; anything else is blocks, for
 a `<div>`. Rendered once per text and process (an LRU): the message cache keeps whole
@@ -48,8 +52,53 @@ class _Markdown(MarkdownIt):
 
 
 def _link_open(renderer, tokens: list[Token], idx: int, options, env) -> str:
-    tokens[idx].attrSet("rel", REL)
+    if tokens[idx].markup != MENTION_MARKUP:  # a person's page here, not a link out
+        tokens[idx].attrSet("rel", REL)
     return renderer.renderToken(tokens, idx, options, env)
+
+
+# A username (SPEC §3: 3 to 32 letters, digits, "_", "." and "-") after an "@" that does not
+# follow a letter or digit (bob@example.com is an address). "@bob." ends a sentence: the
+# dots and dashes it ends with are dropped until the name is someone's.
+MENTION = re.compile(r"@([A-Za-z0-9_.-]{3,32})")
+MENTION_MARKUP = "@"
+NOT_BEFORE_A_MENTION = frozenset("_.-@/")
+
+
+def _names(name: str):
+    """The name as typed, then without each dot or dash it ends with."""
+    while len(name) >= 3:
+        yield name
+        if name[-1] not in ".-":
+            return
+        name = name[:-1]
+
+
+def _mention(state, silent: bool) -> bool:
+    """`@name` of someone in env["people"] (lower-cased name -> username) as a link to
+    their page; the names linked are noted in env["mentioned"]."""
+    people = state.env.get("people")
+    if not people or state.src[state.pos] != "@" or state.linkLevel > 0:
+        return False
+    before = state.src[state.pos - 1] if state.pos else " "
+    if before.isalnum() or before in NOT_BEFORE_A_MENTION:
+        return False
+    match = MENTION.match(state.src, state.pos)
+    if match is None:
+        return False
+    name = next((name for name in _names(match[1]) if name.lower() in people), None)
+    if name is None:
+        return False
+    if not silent:
+        username = people[name.lower()]
+        link = state.push("link_open", "a", 1)
+        link.attrs = {"href": f"/people/{username}", "class": "mention"}
+        link.markup = MENTION_MARKUP
+        state.push("text", "", 0).content = "@" + name
+        state.push("link_close", "a", -1).markup = MENTION_MARKUP
+        state.env.setdefault("mentioned", set()).add(name.lower())
+    state.pos += 1 + len(name)
+    return True
 
 
 def _image(renderer, tokens: list[Token], idx: int, options, env) -> str:
@@ -95,6 +144,8 @@ def _parser(*, links: bool = True) -> MarkdownIt:
     # Only addresses with a scheme become links: "notes.md" and "file.py" are file
     # names, not web sites in Moldova and Paraguay.
     md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
+    if links:
+        md.inline.ruler.before("link", "mention", _mention)
     md.add_render_rule("link_open", _link_open)
     md.add_render_rule("image", _image)
     md.add_render_rule("fence", _fence)
@@ -133,18 +184,24 @@ def _parser_for(body: str) -> MarkdownIt | None:
     return MARKDOWN if openers <= MOST_LINK_OPENERS else WITHOUT_LINKS
 
 
+def _people(usernames) -> dict[str, str]:
+    return {username.lower(): username for username in usernames}
+
+
 @functools.lru_cache(maxsize=4096)
-def formatted(body: str) -> Formatted:
+def formatted(body: str, mentions: tuple[str, ...] = ()) -> Formatted:
+    """The body as HTML; mentions: the usernames whose `@name` becomes a link."""
     md = _parser_for(body)
     if md is None:
         return as_typed(body)
-    tokens = md.parse(body)
+    env = {"people": _people(mentions)}
+    tokens = md.parse(body, env)
     kinds = [token.type for token in tokens]
     if kinds == ["paragraph_open", "inline", "paragraph_close"]:
-        html = md.renderer.render(tokens[1:2], md.options, {})
+        html = md.renderer.render(tokens[1:2], md.options, env)
         inline = True
     else:
-        html = md.renderer.render(tokens, md.options, {})
+        html = md.renderer.render(tokens, md.options, env)
         inline = False
     if not html.strip():  # only a link reference definition ("[a]: https://…")
         return as_typed(body)
@@ -181,3 +238,19 @@ def plain(body: str) -> str:
     md = _parser_for(body)
     words = [body] if md is None else _words(md.parse(body))
     return " ".join(" ".join(words).split())
+
+
+def mention_candidates(body: str) -> set[str]:
+    """Every lower-cased name an `@` in the body could stand for: whose are they?"""
+    return {name.lower() for match in MENTION.finditer(body) for name in _names(match[1])}
+
+
+def mentioned_in(body: str, usernames) -> set[str]:
+    """Which of these people (usernames: members of the chat) the body mentions, where
+    it shows: "@bob" in `code` or in a link's words is not a mention. Lower-cased."""
+    md = _parser_for(body)
+    if md is None or md is WITHOUT_LINKS:
+        return set()
+    env = {"people": _people(usernames)}
+    md.parse(body, env)
+    return env.get("mentioned", set())

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+import emoji as emoji_data
 from werkzeug.exceptions import BadRequest
 
 from vibechat.i18n import _, lazy_gettext, ngettext
@@ -24,6 +25,7 @@ BODY_MAX = 4000
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024  # Argon2 would hash megabytes happily; nobody types this much.
 MEMBERS_MAX = 100
+EMOJI_MAX = 16  # code points: the longest emoji sequences (families, tag flags) have 7-10
 # Uniqueness is the database's to decide (username_key), so it is checked on insert.
 USERNAME_TAKEN = lazy_gettext("That username is taken.")
 
@@ -243,6 +245,35 @@ def client_token(value: str) -> str | None:
         return None
     if len(value) > 64 or not re.fullmatch(r"[A-Za-z0-9_-]+", value):
         raise Invalid(_("The send token is malformed; reload the page."))
+    return value
+
+
+def reply_to(value: str) -> int | None:
+    """The seq of the message a post replies to; blank: not a reply. Whether it is a
+    message of this chat is the view's to check."""
+    value = value.strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_ID:
+        raise Invalid(_("The message you are replying to was not found in this chat."))
+    return int(value)
+
+
+def emoji(value: str) -> str:
+    """One emoji (a grapheme cluster: "👍", "👍🏽", "🇷🇺", "👨‍👩‍👧"), as its fully qualified
+    form, so that "❤" and "❤️" are one reaction."""
+    value = value.strip()
+    if not value:
+        raise Invalid(_("Choose an emoji."))
+    if len(value) > EMOJI_MAX or not emoji_data.is_emoji(value):
+        raise Invalid(_("A reaction is a single emoji, such as 👍."))
+    qualified = value + "\ufe0f"
+    if (
+        "\ufe0f" not in value
+        and emoji_data.EMOJI_DATA.get(qualified, {}).get("status")
+        == (emoji_data.STATUS["fully_qualified"])
+    ):
+        return qualified
     return value
 
 

@@ -1,4 +1,4 @@
-"""User, Chat, Membership, Message, Session: columns and relations only."""
+"""User, Chat, Membership, Message, Reaction, Session: columns and relations only."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     CheckConstraint,
+    Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship, remote
 
 # Ids, seqs and revs are 32-bit integers in the database; a larger number in a URL or a
 # form would make the driver raise, so it is refused (404 or 400) before any query.
@@ -134,6 +137,8 @@ class Message(Base):
         UniqueConstraint("chat_id", "seq"),
         UniqueConstraint("chat_id", "rev"),
         UniqueConstraint("chat_id", "author_id", "client_token"),
+        # An edit or a deletion finds the replies that quote the message, to refresh them.
+        Index("ix_messages_chat_id_reply_to_seq", "chat_id", "reply_to_seq"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -146,5 +151,55 @@ class Message(Base):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     client_token: Mapped[str | None] = mapped_column(String(64))
+    # The seq of the message this one replies to, in the same chat (SPEC §10).
+    reply_to_seq: Mapped[int | None] = mapped_column(Integer)
 
     author: Mapped[User | None] = relationship(lazy="joined")
+    # What a message shows besides its own text, loaded with it wherever it is loaded
+    # (every change to them gives the message a new rev, so the cached HTML stays true):
+    # the message it quotes, as that is now (one level: a quote shows no quote) ...
+    quoted: Mapped[Message | None] = relationship(
+        primaryjoin=lambda: (
+            (remote(Message.chat_id) == foreign(Message.chat_id))
+            & (remote(Message.seq) == foreign(Message.reply_to_seq))
+        ),
+        viewonly=True,
+        lazy="joined",
+        join_depth=1,
+    )
+    # ... its reactions, oldest first (a reaction's place does not move) ...
+    reactions: Mapped[list[Reaction]] = relationship(
+        lazy="selectin", viewonly=True, order_by=lambda: (Reaction.created_at, Reaction.user_id)
+    )
+    # ... and who it mentions.
+    mentioned: Mapped[list[User]] = relationship(
+        secondary=lambda: message_mentions, lazy="selectin", viewonly=True, order_by=User.id
+    )
+
+
+message_mentions = Table(
+    "message_mentions",
+    Base.metadata,
+    Column("message_id", ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # GET /mentions: a person's mentions, newest (highest message id) first.
+    Index("ix_message_mentions_user_id_message_id", "user_id", "message_id"),
+)
+
+
+class Reaction(Base):
+    """One person's emoji on a message (SPEC §10): toggled by
+    POST /chats/<id>/messages/<seq>/reactions."""
+
+    __tablename__ = "reactions"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    emoji: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -13,12 +13,26 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vibechat import formatting
 from vibechat.forms import USERNAME_RE
 from vibechat.i18n import _
-from vibechat.models import Chat, Membership, Message, Session, User, utcnow
+from vibechat.models import (
+    Chat,
+    Membership,
+    Message,
+    Reaction,
+    Session,
+    User,
+    message_mentions,
+    utcnow,
+)
 
 PAGE_SIZE = 50
 CATCH_UP_LIMIT = 500
+MENTIONS_PAGE = 20
+REACTIONS_MAX = 20  # distinct emoji on one message (SPEC §10)
+# What a message shows besides its text, loaded again after a change to it.
+SHOWN_WITH_A_MESSAGE = ["author", "quoted", "reactions", "mentioned"]
 
 
 # -- users and sessions ------------------------------------------------------------------
@@ -467,7 +481,12 @@ async def message_at(session: AsyncSession, chat_id: int, seq: int) -> Message |
 
 
 async def post_message(
-    session: AsyncSession, chat: Chat, author: User, body: str, client_token: str | None
+    session: AsyncSession,
+    chat: Chat,
+    author: User,
+    body: str,
+    client_token: str | None,
+    reply_to: int | None = None,
 ) -> tuple[Message, bool]:
     """Store a message with the chat's next seq and rev; (message, False) for a repeat.
 
@@ -496,11 +515,13 @@ async def post_message(
         body=body,
         created_at=now,
         client_token=client_token,
+        reply_to_seq=reply_to,
     )
     session.add(message)
     await session.flush()
-    # Load the author in this session, for rendering after it closes.
-    await session.refresh(message, ["author"])
+    await _set_mentions(session, message)
+    # Load what it shows in this session, for rendering after it closes.
+    await session.refresh(message, SHOWN_WITH_A_MESSAGE)
     return message, True
 
 
@@ -509,16 +530,130 @@ def _next_rev(chat: Chat) -> int:
     return chat.last_rev
 
 
-async def edit_message(session: AsyncSession, chat: Chat, message: Message, body: str) -> None:
+async def edit_message(
+    session: AsyncSession, chat: Chat, message: Message, body: str
+) -> list[Message]:
+    """Change the text; returns the replies whose quote of it changed with it."""
     message.body = body
     message.edited_at = utcnow()
     message.rev = _next_rev(chat)
     await session.flush()
+    await _set_mentions(session, message)
+    await session.refresh(message, SHOWN_WITH_A_MESSAGE)
+    return await _requote(session, chat, message)
 
 
-async def delete_message(session: AsyncSession, chat: Chat, message: Message) -> None:
-    """Keep a tombstone: the row stays, its text goes."""
+async def delete_message(session: AsyncSession, chat: Chat, message: Message) -> list[Message]:
+    """Keep a tombstone: the row stays, its text, mentions and reactions go. Returns the
+    replies whose quote now says "Message deleted"."""
     message.body = ""
     message.deleted_at = utcnow()
     message.rev = _next_rev(chat)
+    await session.execute(delete(Reaction).where(Reaction.message_id == message.id))
+    await session.execute(
+        delete(message_mentions).where(message_mentions.c.message_id == message.id)
+    )
     await session.flush()
+    await session.refresh(message, SHOWN_WITH_A_MESSAGE)
+    return await _requote(session, chat, message)
+
+
+async def _requote(session: AsyncSession, chat: Chat, original: Message) -> list[Message]:
+    """A reply shows its original as it is now: each reply (not itself deleted) takes a
+    new rev, so that open pages are sent it again and catch-up finds it."""
+    replies = list(
+        await session.scalars(
+            select(Message)
+            .where(
+                Message.chat_id == chat.id,
+                Message.reply_to_seq == original.seq,
+                Message.deleted_at.is_(None),
+            )
+            .order_by(Message.seq)
+        )
+    )
+    for reply in replies:
+        reply.rev = _next_rev(chat)
+    await session.flush()
+    for reply in replies:
+        await session.refresh(reply, SHOWN_WITH_A_MESSAGE)
+    return replies
+
+
+async def _set_mentions(session: AsyncSession, message: Message) -> None:
+    """Note who the body mentions: members of the chat named `@username` where the text
+    shows (formatting.mentioned_in). Anyone else's name stays text."""
+    await session.execute(
+        delete(message_mentions).where(message_mentions.c.message_id == message.id)
+    )
+    candidates = formatting.mention_candidates(message.body)
+    if not candidates:
+        return
+    members = list(
+        await session.execute(
+            select(User.id, User.username)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.chat_id == message.chat_id, User.username_key.in_(candidates))
+        )
+    )
+    mentioned = formatting.mentioned_in(message.body, [username for _id, username in members])
+    rows = [
+        {"message_id": message.id, "user_id": user_id}
+        for user_id, username in members
+        if username.lower() in mentioned
+    ]
+    if rows:
+        await session.execute(message_mentions.insert(), rows)
+
+
+class TooManyReactions(Exception):
+    """A message has REACTIONS_MAX different emoji already."""
+
+
+async def toggle_reaction(
+    session: AsyncSession, chat: Chat, message: Message, user_id: int, emoji: str
+) -> bool:
+    """Add the person's emoji to the message, or take it back; True when added. The
+    message takes a new rev: what it shows changed. The caller holds the chat's lock."""
+    mine = await session.get(Reaction, (message.id, user_id, emoji))
+    if mine is not None:
+        await session.delete(mine)
+    else:
+        shown = {reaction.emoji for reaction in message.reactions}
+        if emoji not in shown and len(shown) >= REACTIONS_MAX:
+            raise TooManyReactions
+        session.add(Reaction(message_id=message.id, user_id=user_id, emoji=emoji))
+    message.rev = _next_rev(chat)
+    await session.flush()
+    await session.refresh(message, SHOWN_WITH_A_MESSAGE)
+    return mine is None
+
+
+async def mentions_of(
+    session: AsyncSession, user_id: int, before: int | None = None, limit: int = MENTIONS_PAGE
+) -> list[Message]:
+    """The messages that mention the person, newest first, in chats they are still in;
+    before: a message id, for the next page."""
+    query = (
+        select(Message)
+        .join(message_mentions, message_mentions.c.message_id == Message.id)
+        .join(
+            Membership,
+            and_(Membership.chat_id == Message.chat_id, Membership.user_id == user_id),
+        )
+        .where(message_mentions.c.user_id == user_id, Message.deleted_at.is_(None))
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(Message.id < before)
+    return list(await session.scalars(query))
+
+
+async def messages_around(
+    session: AsyncSession, chat_id: int, seq: int, side: int = PAGE_SIZE // 2
+) -> list[Message]:
+    """The message at seq with up to `side` before and after it, by seq."""
+    before = await messages_before(session, chat_id, seq + 1, side + 1)
+    after = await messages_after(session, chat_id, seq, side)
+    return before + after

@@ -2,7 +2,8 @@
  * attributes the server renders (docs/live-updates.md): data-holds (a selector of what
  * belongs), data-order (the data-* key, "-" for largest first; none: at the end),
  * data-more-before (while it matches, the list shows only the newest: nothing goes
- * before its first) and data-empty (the note hidden once one arrives).
+ * before its first), data-more-after (while it matches, the list shows a stretch
+ * before the newest, ?around=: nothing goes after its last) and data-empty (the note hidden once one arrives).
  * A hidden stand-in goes there and htmx's swap by id replaces it. Elements that no list
  * here holds (frames meant for other pages) are parked out of sight and dropped; the
  * body hears of each (vibechat:parked, the element in detail). */
@@ -25,6 +26,8 @@ function spot (list, element, self) {
   const next = items.find(item => sign * (item.getAttribute(name) - key) >= 0)
   const more = list.dataset.moreBefore
   if (next && next === items[0] && more && document.querySelector(more)) return undefined
+  const moreAfter = list.dataset.moreAfter
+  if (!next && moreAfter && document.querySelector(moreAfter)) return undefined
   return next || null
 }
 

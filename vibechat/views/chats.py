@@ -136,8 +136,12 @@ def _no_such_people(names: list[str]) -> str:
 @bp.get("/chats/<id:chat_id>")
 @require_user
 async def show(chat_id: int):
-    """The chat: latest messages, members and the composer. Opening it marks it read."""
-    return await render_chat_page(chat_id)
+    """The chat: latest messages (or, with ?around=<seq>, those around one), members and
+    the composer (with ?reply_to=<seq>, replying to that message). Opening it marks it
+    read."""
+    around = forms.non_negative_int(request.args.get("around"), "around")
+    reply_to = forms.non_negative_int(request.args.get("reply_to"), "reply_to")
+    return await render_chat_page(chat_id, around=around, reply_to=reply_to)
 
 
 @bp.get("/chats/<id:chat_id>/members")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, abort, g, render_template, request, url_for
 from werkzeug.exceptions import BadRequest, TooManyRequests
 
-from vibechat import forms, metrics, queries
+from vibechat import forms, message_parts, metrics, queries
 from vibechat.dom import dom_id
 from vibechat.i18n import _
 from vibechat.live import events
@@ -66,9 +66,11 @@ async def create(chat_id: int):
     form = await request.form
     values = forms.require(form, "body")
     values["client_token"] = form.get("client_token", "")
+    values["reply_to"] = form.get("reply_to", "")
     try:
         body = forms.body(values["body"])
         client_token = forms.client_token(values["client_token"])
+        reply_to = forms.reply_to(values["reply_to"])
     except forms.Invalid as error:
         return await render_chat_page(chat_id, values, {"body": str(error)}, 422)
     try:
@@ -79,10 +81,17 @@ async def create(chat_id: int):
         return page, status, retry_after(refusal)
     async with db().write() as session:
         membership = await member_or_404(session, chat_id, lock=True)
-        message, created = await queries.post_message(
-            session, membership.chat, g.user, body, client_token
-        )
-        await session.commit()
+        # A reply quotes a message of this chat (a tombstone too: it says "deleted").
+        if reply_to is None or await queries.message_at(session, chat_id, reply_to):
+            message, created = await queries.post_message(
+                session, membership.chat, g.user, body, client_token, reply_to
+            )
+            await session.commit()
+        else:
+            message = None
+    if message is None:
+        error = _("The message you are replying to was not found in this chat.")
+        return await render_chat_page(chat_id, values, {"body": error}, 422)
     if created:
         metrics.MESSAGES_POSTED.inc()
         await events.message_changed(message, events.Preview(message))
@@ -169,11 +178,18 @@ async def edit(chat_id: int, seq: int):
             return page, 422
         if body == message.body:
             return see_other(message_anchor(chat_id, seq))
-        await queries.edit_message(session, chat, message, body)
+        replies = await queries.edit_message(session, chat, message, body)
         preview = await _preview_after_change(session, message)
         await session.commit()
-    await events.message_changed(message, preview)
+    await _announce(message, preview, replies)
     return see_other(message_anchor(chat_id, seq))
+
+
+async def _announce(message: Message, preview, replies: list[Message]) -> None:
+    """The changed message, then each reply whose quote of it changed with it."""
+    await events.message_changed(message, preview)
+    for reply in replies:
+        await events.message_changed(reply)
 
 
 @bp.get("/chats/<id:chat_id>/messages/<id:seq>/delete")
@@ -191,10 +207,71 @@ async def delete(chat_id: int, seq: int):
     """Delete your message; a tombstone stays so that everyone learns of it."""
     async with db().write() as session:
         chat, message = await _own_message(session, chat_id, seq, lock=True)
-        await queries.delete_message(session, chat, message)
+        replies = await queries.delete_message(session, chat, message)
         preview = await _preview_after_change(session, message)
         await session.commit()
-    await events.message_changed(message, preview)
+    await _announce(message, preview, replies)
+    return see_other(message_anchor(chat_id, seq))
+
+
+async def _reactable(session, chat_id: int, seq: int, *, lock: bool = False):
+    """A message of the reader's chat that can take reactions: 404 or 403 otherwise."""
+    membership = await member_or_404(session, chat_id, lock=lock)
+    message = await queries.message_at(session, chat_id, seq)
+    if message is None:
+        abort(404)
+    if message.deleted_at is not None:
+        abort(403, _("This message was deleted."))
+    return membership.chat, message
+
+
+async def _reactions_page(message: Message, values=None, errors=None, status: int = 200):
+    page = await render_template(
+        "messages/reactions.html",
+        message=message,
+        quick=message_parts.QUICK_REACTIONS,
+        values=values or {},
+        errors=errors or {},
+    )
+    return page, status
+
+
+@bp.get("/chats/<id:chat_id>/messages/<id:seq>/reactions")
+@require_user
+async def reactions(chat_id: int, seq: int):
+    """React to a message: the quick reactions, any emoji typed, and the reactions it
+    has (each a button that adds yours or takes it back). The chat page's Reaction link."""
+    async with db().read() as session:
+        _chat, message = await _reactable(session, chat_id, seq)
+    return await _reactions_page(message)
+
+
+@bp.post("/chats/<id:chat_id>/messages/<id:seq>/reactions")
+@require_user
+async def react(chat_id: int, seq: int):
+    """Add the reader's reaction (field `emoji`: one emoji) or, when it is there, take
+    it back."""
+    form = await request.form
+    values = forms.require(form, "emoji")
+    await rate_limits().require("messages", str(g.user.id))
+    async with db().write() as session:
+        chat, message = await _reactable(session, chat_id, seq, lock=True)
+        try:
+            emoji = forms.emoji(values["emoji"])
+            await queries.toggle_reaction(session, chat, message, g.user.id, emoji)
+        except forms.Invalid as error:
+            return await _reactions_page(message, values, {"emoji": str(error)}, 422)
+        except queries.TooManyReactions:
+            error = _(
+                "A message can have at most %(most)d different reactions: "
+                "add yours to one of them.",
+                most=queries.REACTIONS_MAX,
+            )
+            return await _reactions_page(message, values, {"emoji": error}, 422)
+        await session.commit()
+    await events.message_changed(message)
+    if is_htmx():
+        return "", 204
     return see_other(message_anchor(chat_id, seq))
 
 
