@@ -195,6 +195,10 @@ EXPECTED: dict[tuple[str, str], Route] = {
     ("POST", f"{MESSAGE}/delete"): route(
         TO_LOGIN, author=(303, "/chats/{chat}#msg-{chat}-{seq}"), **AUTHOR_ONLY
     ),
+    ("GET", f"{MESSAGE}/reactions"): route(LOGIN_NEXT, 200, **IN_CHAT),
+    ("POST", f"{MESSAGE}/reactions"): route(
+        TO_LOGIN, (303, "/chats/{chat}#msg-{chat}-{seq}"), form={"emoji": "👍"}, **IN_CHAT
+    ),
     ("POST", f"{CHAT}/read"): route(
         TO_LOGIN, (303, "/chats/{chat}"), form={"seq": "{seq}"}, **IN_CHAT
     ),
