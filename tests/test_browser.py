@@ -165,7 +165,7 @@ def message(page: Page, text: str) -> Locator:
 
 def edit_link(item: Locator) -> Locator:
     # Not get_by_role: that skips hidden elements, and hidden is what is checked.
-    return item.locator(".message-edit")
+    return item.locator(".edit")
 
 
 # -- JavaScript off: everything through plain forms -----------------------------------------
@@ -188,7 +188,7 @@ def test_group_chat_send_reply_edit_delete_without_javascript(new_context):
     expect(alice.get_by_role("link", name="2 members and settings")).to_be_visible(timeout=TIMEOUT)
 
     hello = send(alice, "Hello Bob, sent without JavaScript")
-    expect(hello.locator(".message-author")).to_have_text("Alice", timeout=TIMEOUT)
+    expect(hello.locator(".author")).to_have_text("Alice", timeout=TIMEOUT)
     expect(alice.locator("#messages li.message")).to_have_count(1, timeout=TIMEOUT)
 
     # Bob sees the chat in his list with one unread message, and opens it.

@@ -775,7 +775,7 @@ async def test_user_text_is_escaped_in_the_chat_list_chat_page_and_members_page(
     assert chat_item(chats, group).css_first(".chat-preview").text() == f"{XSS_IMG}: {body}"
     chat = await alice.page(f"/chats/{group}")
     assert chat.css_first("h1").text() == title
-    assert chat.css_first(".message-author").text() == XSS_IMG
+    assert chat.css_first(".author").text() == XSS_IMG
     assert chat.css_first(".message-body").text() == body
     members = await alice.page(f"/chats/{group}/members")
     assert XSS_IMG in [node.text() for node in members.css(".member-name")]

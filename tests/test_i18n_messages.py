@@ -53,9 +53,13 @@ async def test_the_chats_messages_speak_russian(alice, watercooler):
     chat = await page(alice, f"/chats/{watercooler}", RU)
     assert text(message(chat, watercooler, 51).css_first(".message-body")) == "Сообщение удалено"
     assert text(message(chat, watercooler, 50).css_first(".message-edited")) == "(изменено)"
-    link = message(chat, watercooler, 50).css_first(".message-edit")
-    assert text(link) == "Изменить или удалить ваше сообщение"
-    assert text(link.css_first(".visually-hidden")) == "ваше сообщение"
+    link = message(chat, watercooler, 50).css_first(".edit")
+    assert text(link) == "Изменить"
+    assert [text(action) for action in message(chat, watercooler, 50).css(".actions a")] == [
+        "Ответить",
+        "Реакция",
+        "Изменить",
+    ]
     assert text(chat.css_first(f"#older-{watercooler} a")) == "Более ранние сообщения"
     composer = chat.css_first("form#composer")
     assert text(composer.css_first("label")) == "Сообщение"
@@ -67,8 +71,8 @@ async def test_the_chats_messages_stay_english_by_default(alice, watercooler):
     chat = await page(alice, f"/chats/{watercooler}")
     assert text(message(chat, watercooler, 51).css_first(".message-body")) == "Message deleted"
     assert text(message(chat, watercooler, 50).css_first(".message-edited")) == "(edited)"
-    link = message(chat, watercooler, 50).css_first(".message-edit")
-    assert text(link) == "Edit or delete your message"
+    link = message(chat, watercooler, 50).css_first(".edit")
+    assert text(link) == "Edit"
     assert text(chat.css_first(f"#older-{watercooler} a")) == "Earlier messages"
     composer = chat.css_first("form#composer")
     assert text(composer.css_first("label")) == "Message"
@@ -98,14 +102,18 @@ async def test_a_message_whose_author_is_gone_names_a_former_member(app):
         created_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
         edited_at=None,
         deleted_at=None,
+        reply_to_seq=None,
+        quoted=None,
+        reactions=[],
+        mentioned=[],
     )
-    async with app.app_context():
+    async with app.test_request_context("/"):
         for language, name in (("en", "Former member"), ("ru", "Бывший участник")):
             with i18n.speaking(language):
                 rendered = await render_template(
                     "messages/_message.html", message=gone, oob=False, actions=False
                 )
-            assert text(html(rendered).css_first(".message-author")) == name
+            assert text(html(rendered).css_first(".author")) == name
 
 
 # -- the words the script says -----------------------------------------------------------

@@ -113,9 +113,9 @@ def test_a_run_of_messages_names_its_author_once_on_screen_and_always_in_words(b
     expect(second).to_have_class(CONTINUED)
     expect(first).not_to_have_class(CONTINUED)
     # Hidden from sight, not from a screen reader: the name is still in the page.
-    assert second.locator(".message-meta").bounding_box()["width"] <= 1
-    expect(second.locator(".message-author")).to_have_text("Bob Dylan")
-    expect(first.locator(".message-author")).to_be_visible()
+    assert second.locator(".meta").bounding_box()["width"] <= 1
+    expect(second.locator(".author")).to_have_text("Bob Dylan")
+    expect(first.locator(".author")).to_be_visible()
     page.context.close()
 
 

@@ -122,7 +122,7 @@ Array.from(document.querySelectorAll(selector)).map(li => {
     return node ? node.textContent.trim() : null
   }
   return [li.id, li.getAttribute('data-seq'), li.getAttribute('data-rev'), li.hidden,
-          text('.message-author'), text('.message-body'),
+          text('.author'), text('.message-body'),
           li.querySelector('.message-edited') !== null,
           li.classList.contains('message-deleted')]
 })"""
@@ -265,7 +265,7 @@ def test_message_appears_live_on_the_other_page_exactly_once(
     assert bob.url == bob_url  # no reload, no navigation
     expect(messages_with(alice, first)).to_have_count(1)
     expect(messages_with(bob, first)).to_have_count(1)
-    expect(messages_with(bob, first).locator(".message-author")).to_have_text("Alice Liddell")
+    expect(messages_with(bob, first).locator(".author")).to_have_text("Alice Liddell")
     # Sending ends the notice.
     expect(typing).to_have_text("")
 

@@ -249,7 +249,7 @@ async def test_edits_and_deletions_arrive_with_a_higher_rev_and_a_deletion_as_a_
             assert "message-deleted" in tombstone.attributes["class"].split()
             assert tombstone.css_first(".message-body").text() == "Message deleted"
             assert "final" not in frame.raw and "first draft" not in frame.raw
-            assert tombstone.css_first(".message-actions") is None
+            assert tombstone.css_first(".actions") is None
             preview = frame.top(f"#chat-preview-{watercooler}")
             assert "data-seq" not in preview.attributes
             assert preview.text() == "No messages yet."

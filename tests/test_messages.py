@@ -104,7 +104,7 @@ async def test_posting_a_message_stores_it_and_goes_to_it(alice, bob, db, waterc
 
     page = await bob.page(f"/chats/{watercooler}")
     shown = item(page, watercooler, 1)
-    assert shown.css_first(".message-author").text() == "Alice Liddell"
+    assert shown.css_first(".author").text() == "Alice Liddell"
     # Each line escaped on its own, joined by <br> (SPEC §5: text browsers ignore CSS).
     body = shown.css_first(".message-body")
     # Stored as typed (above); shown as Markdown shows it: a line break, and a paragraph's
@@ -302,7 +302,7 @@ async def test_deleting_keeps_a_tombstone(alice, bob, db, watercooler):
     assert "message-deleted" in tombstone.attributes["class"].split()
     assert tombstone.css_first(".message-body").text() == "Message deleted"
     assert tombstone.attributes["data-rev"] == "3"
-    assert tombstone.css_first(".message-actions") is None
+    assert tombstone.css_first(".actions") is None
 
 
 async def test_a_deleted_message_cannot_be_edited_or_deleted_again(alice, db, watercooler):
@@ -507,7 +507,7 @@ async def test_the_message_partial_is_the_same_for_every_reader(alice, bob, wate
 
     # A page may add what is true only for its reader (SPEC §5): the edit link under
     # their own messages and no other. Without it, every rendering is the same.
-    edit_link = r' <a class="message-edit" .*?</a>'
+    edit_link = r' <a class="edit" .*?</a>'
     mine = {"alice": {1}, "bob": {2}}  # 3 is deleted: no link for anyone
     renderings = []
     for person in (alice, bob):
@@ -518,7 +518,7 @@ async def test_the_message_partial_is_the_same_for_every_reader(alice, bob, wate
         renderings += [page, text.replace(' data-hx-swap-oob="true"', "")]
         for seq in (1, 2, 3):
             shown = raw_item(page, watercooler, seq)
-            assert ('class="message-edit"' in shown) == (seq in mine[person.username])
+            assert ('class="edit"' in shown) == (seq in mine[person.username])
     for seq in (1, 2, 3):
         items = {
             re.sub(edit_link, "", raw_item(rendering, watercooler, seq)) for rendering in renderings
@@ -629,7 +629,7 @@ async def test_user_text_is_escaped_in_every_message_view(people, db):
         assert "<script>" not in text and "<img" not in text
     page = html(await views[3].get_data())
     assert [n.text() for n in page.css(".message-body")] == [body, XSS_IMG]
-    assert {n.text() for n in page.css(".message-author")} == {XSS_SCRIPT}
+    assert {n.text() for n in page.css(".author")} == {XSS_SCRIPT}
     edit_form = html(await views[-1].get_data())
     assert edit_form.css_first("textarea#body").text() == body
 

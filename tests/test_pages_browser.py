@@ -193,7 +193,7 @@ def test_right_to_left_names_and_messages_are_laid_out_right_to_left(people):
         page.locator("#messages > li.message").nth(1),
     )
     assert direction(hebrew.locator(".message-body")) == "rtl"
-    assert direction(hebrew.locator(".message-author")) == "rtl"
+    assert direction(hebrew.locator(".author")) == "rtl"
     assert direction(english.locator(".message-body")) == "ltr"
     assert direction(page.get_by_role("heading", level=1)) == "rtl"
     assert direction(page.locator(".member-name").filter(has_text="דנה")) == "rtl"
@@ -222,7 +222,7 @@ def test_every_rendering_of_a_time_agrees_and_utc_says_so(people):
     expect(plain.locator("#messages")).not_to_contain_text("UTC")
     # The time is said once per message (the edit link's screen-reader text has none).
     assert not re.search(
-        r"\d:\d\d", plain.locator("#messages .message-edit").first.text_content()
+        r"\d:\d\d", plain.locator("#messages .edit").first.text_content()
     )
 
     # With JavaScript, in a browser far from UTC: every time local, hidden text included.

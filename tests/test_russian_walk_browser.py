@@ -254,7 +254,7 @@ def test_a_russian_newcomer_walks_every_step_in_russian_and_local_time_then_swit
     for text in (hello, second, third):
         say_ru(masha, text)
         expect(messages_with(bob, text)).to_have_count(1)  # live, no reload
-    expect(messages_with(masha, hello).locator(".message-author")).to_have_text(masha_display)
+    expect(messages_with(masha, hello).locator(".author")).to_have_text(masha_display)
     # Times: the script shows what came live in the reader's zone, under «Сегодня».
     assert expect_times(masha, VLADIVOSTOK) == 3
     expect_one_day(masha, "Сегодня")
@@ -281,7 +281,7 @@ def test_a_russian_newcomer_walks_every_step_in_russian_and_local_time_then_swit
     bob.get_by_label("Message", exact=True).press("Enter")
     expect(messages_with(masha, reply)).to_have_count(1)
     expect(typing).to_have_text("")
-    expect(messages_with(masha, reply).locator(".message-author")).to_have_text(bob_display)
+    expect(messages_with(masha, reply).locator(".author")).to_have_text(bob_display)
     assert expect_times(masha, VLADIVOSTOK) == 4
     expect_one_day(masha, "Сегодня")
 

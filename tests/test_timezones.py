@@ -68,7 +68,7 @@ def log(chat):
         ("day", text(item))
         if "day" in item.attributes["class"].split()
         else ("time", text(item.css_first("time")))
-        for item in chat.css("ol#messages > li")
+        for item in chat.css("ol#messages > li.day, ol#messages > li.message")
     ]
 
 

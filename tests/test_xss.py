@@ -567,7 +567,7 @@ def check_body(node: LexborNode | None, body: str, where: str) -> None:
 def check_message(item: LexborNode, twin: Twin, seq: int, where: str, body: str | None = None):
     body = twin.body(seq) if body is None else body
     check_body(item.css_first(".message-body"), body, where)
-    author = text_of(item.css_first(".message-author"), where)
+    author = text_of(item.css_first(".author"), where)
     assert author == twin.authors[seq], f"{where}: the author"
 
 
@@ -683,7 +683,7 @@ async def test_payloads_in_bodies_edits_and_display_names_render_as_text_everywh
         assert_inert(html(direct), html(twin_direct), f"{where}: their direct message")
         item = frame_top(direct, f"msg-{bad.directs[j]}-1")
         check_body(item.css_first(".message-body"), bad.direct_bodies[j], where)
-        assert text_of(item.css_first(".message-author"), where) == name
+        assert text_of(item.css_first(".author"), where) == name
         preview = frame_top(direct, f"chat-preview-{bad.directs[j]}")
         assert text_of(preview, where) == preview_text(app, name, bad.direct_bodies[j])
 
@@ -771,7 +771,7 @@ async def test_payloads_in_bodies_edits_and_display_names_render_as_text_everywh
         assert text_of(rendered.css_first("h1"), where) == name
         assert text_of(rendered.css_first("title"), where) == f"{name} · vibechat"
         item = rendered.css_first(f"#msg-{bad.directs[j]}-1")
-        assert text_of(item.css_first(".message-author"), where) == name
+        assert text_of(item.css_first(".author"), where) == name
         check_body(item.css_first(".message-body"), bad.direct_bodies[j], where)
     report(
         request,
@@ -978,8 +978,8 @@ async def count_users(db) -> int:
 # -- 4. the checks themselves can fail -----------------------------------------------------
 
 ITEM = (
-    '<li class="message" id="msg-1-1" data-seq="1"><p class="message-meta">'
-    '<span class="message-author">{{ author }}</span></p>'
+    '<li class="message" id="msg-1-1" data-seq="1"><p class="meta">'
+    '<span class="author">{{ author }}</span></p>'
     '<p class="message-body">{{ body }}</p></li>'
 )
 

@@ -112,7 +112,7 @@ MESSAGES_JS = """() => Array.from(document.querySelectorAll('#messages li.messag
     copy.querySelectorAll('br').forEach((br) => br.replaceWith('\\n'))
     return copy.textContent
   }
-  return [li.id, li.hidden, text('.message-author'), text('.message-body')]
+  return [li.id, li.hidden, text('.author'), text('.message-body')]
 })"""
 
 

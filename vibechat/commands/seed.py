@@ -15,13 +15,18 @@ PEOPLE = (
     ("carol", "Carol Danvers"),
     ("dave", "Dave Bowman"),
 )
+# (author, text, the number of the message it replies to): a conversation that shows
+# what a message can say (SPEC §10): formatting, a mention, a reply, reactions.
 WATERCOOLER = (
-    ("alice", "Morning, everyone! Coffee's on in the kitchen."),
-    ("bob", "On my way. Did anyone see the release notes?"),
-    ("carol", "Yes: the chat works without JavaScript now. Try it with scripts off."),
-    ("dave", "I'm afraid I can't do that, Carol. Kidding, reading it now."),
-    ("alice", "Long words wrap too: pneumonoultramicroscopicsilicovolcanoconiosis."),
+    ("alice", "Morning, everyone! Coffee's on in the kitchen.", None),
+    ("bob", "On my way. Did anyone see the **release notes**?", None),
+    ("carol", "Yes: the chat works *without JavaScript* now. Try it with scripts off.", 2),
+    ("dave", "I'm afraid I can't do that, @carol. Kidding, reading it now.", None),
+    ("alice", "Long words wrap too: pneumonoultramicroscopicsilicovolcanoconiosis.", None),
+    ("bob", "And code stays code:\n```\nmake run\n```\nDocs: https://example.org", None),
 )
+# (message number, who, emoji)
+REACTIONS = ((1, "bob", "☕"), (1, "carol", "☕"), (3, "alice", "🎉"), (4, "carol", "😂"))
 
 
 async def seed_demo(settings: Settings) -> list[str]:
@@ -41,8 +46,16 @@ async def seed_demo(settings: Settings) -> list[str]:
                 session, users["alice"], "Watercooler", list(users.values())
             )
             await session.flush()
-            for username, body in WATERCOOLER:
-                await queries.post_message(session, watercooler, users[username], body, None)
+            posted = []
+            for username, body, reply_to in WATERCOOLER:
+                message, _new = await queries.post_message(
+                    session, watercooler, users[username], body, None, reply_to
+                )
+                posted.append(message)
+            for number, username, emoji in REACTIONS:
+                await queries.toggle_reaction(
+                    session, watercooler, posted[number - 1], users[username].id, emoji
+                )
             direct, _created = await queries.find_or_create_direct_chat(
                 session, users["alice"], users["bob"]
             )
