@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.support.html import html
 from tests.support.people import send
-from vibechat.formatting import REL, formatted, plain
+from vibechat.formatting import REL, formatted, mention_candidates, mentioned_in, plain
 from vibechat.live import frames
 from vibechat.models import Message
 
@@ -175,3 +175,39 @@ async def test_frames_and_catch_up_carry_the_formatting(app, alice, db, watercoo
     response = await alice.get(f"/chats/{watercooler}/messages?since=0", headers=HTMX)
     caught_up = html(await response.get_data())
     assert caught_up.css_first(f"#msg-{watercooler}-1 .message-body code").text() == "make test"
+
+
+# -- mentions (the one inline rule of our own) -------------------------------------------
+
+PEOPLE = ("bob", "Carol.K")
+
+
+def mention(name: str, shown: str | None = None) -> str:
+    return f'<a href="/people/{name}" class="mention">@{shown or name}</a>'
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("hi @bob", "hi " + mention("bob")),
+        ("@BOB!", mention("bob", "BOB") + "!"),  # any case; the link names the account
+        ("thanks @bob.", "thanks " + mention("bob") + "."),  # the full stop ends the sentence
+        ("ask @carol.k.", "ask " + mention("Carol.K", "carol.k") + "."),
+        ("@bob--", mention("bob") + "--"),
+        ("@dave", "@dave"),  # not someone the message mentions: text
+        ("mail bob@example.com", "mail bob@example.com"),  # an address, not a mention
+        ("x@bob", "x@bob"),
+        ("`@bob`", "<code>@bob</code>"),  # in code
+        ("[@bob](https://example.org)", f'<a href="https://example.org" rel="{REL}">@bob</a>'),
+        ("**@bob**", "<strong>" + mention("bob") + "</strong>"),
+    ],
+)
+def test_a_mention_is_a_link_where_the_text_shows(body, expected):
+    assert formatted(body, PEOPLE).html == expected
+
+
+def test_who_a_body_mentions_is_what_it_shows():
+    body = "@bob and `@dave` and [@erin](https://x.org) and carol@example.com, @Carol.K."
+    assert {"bob", "dave", "erin", "carol.k", "carol.k."} <= mention_candidates(body)
+    assert mentioned_in(body, ["bob", "dave", "erin", "Carol.K"]) == {"bob", "carol.k"}
+    assert mentioned_in(body, []) == set()

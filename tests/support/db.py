@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from vibechat import queries
 from vibechat.db import Database
-from vibechat.models import Chat, Membership, Message, User
+from vibechat.models import Chat, Membership, Message, Reaction, User, message_mentions
 
 
 async def make_user(db: Database, username: str):
@@ -39,7 +39,13 @@ async def count(db, model, *where) -> int:
 
 async def snapshot(db) -> dict[str, list[tuple]]:
     """Every row of the chat tables, to show that a refused request changed nothing."""
-    tables = (Chat.__table__, Membership.__table__, Message.__table__)
+    tables = (
+        Chat.__table__,
+        Membership.__table__,
+        Message.__table__,
+        Reaction.__table__,
+        message_mentions,
+    )
     rows = {}
     async with db.read() as session:
         for table in tables:

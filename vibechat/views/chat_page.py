@@ -4,11 +4,12 @@ the newer-messages page shows too."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 
 from quart import abort, g, render_template
 
-from vibechat import queries
+from vibechat import forms, queries
 from vibechat.views.base import mark_read_up_to, member_or_404, online_among
 from vibechat.web import db
 
@@ -41,8 +42,9 @@ async def render_chat_page(
     """The chat at its newest messages, or (around) centred on one; reply_to: the seq
     of the message the composer replies to (a Reply link's, or a form sent back)."""
     values = values or {}
-    if reply_to is None and values.get("reply_to", "").isdigit():
-        reply_to = int(values["reply_to"])
+    if reply_to is None:
+        with contextlib.suppress(forms.Invalid):  # a form sent back: its reply, if sound
+            reply_to = forms.reply_to(values.get("reply_to", ""))
     async with db().read() as session:
         membership = await member_or_404(session, chat_id)
         if around is not None:
