@@ -411,3 +411,24 @@ async def test_new_messages_are_marked_where_the_reader_left_off(alice, bob, db,
     # Nor when all that came since is the reader's own.
     await send(bob, watercooler, "bob again")
     assert (await bob.page(f"/chats/{watercooler}")).css_first("#unread-divider") is None
+
+
+async def test_hostile_names_and_words_in_quotes_and_reactions_stay_text(people, alice, db):
+    name = "\"><img src=x onerror=alert(1)><b title='x"
+    mallory = await people("mallory", name)
+    chat = await create_chat(alice, "Hostile", "mallory")
+    words = "<script>alert(2)</script> **bold** [x](javascript:alert(3))"
+    await send(mallory, chat, words)
+    await reply(alice, chat, "answer", 1)
+    await react(mallory, chat, 2, "👍")
+    page = await alice.page(f"/chats/{chat}")
+    for node in page.css("main *"):
+        assert node.tag not in ("script", "img"), node.html
+        assert not [attribute for attribute in node.attributes if attribute.startswith("on")]
+    quote = item(page, chat, 2).css_first(".quote")
+    assert quote.css_first("b").text() == name
+    # The words, marks dropped; a link that is not one stays as typed.
+    assert quote.text().endswith("<script>alert(2)</script> bold [x](javascript:alert(3))")
+    button = item(page, chat, 2).css_first(".reactions button")
+    assert button.attributes["title"] == name
+    assert button.css_first(".visually-hidden").text() == ": " + name
