@@ -181,13 +181,49 @@ def chat(server_url) -> Iterator[Chat]:
     assert re.fullmatch(r"/chats/\d+", path), path
     assert len(CONVERSATION) == 50
     assert len({author for author, _ in CONVERSATION}) == len(PEOPLE)
-    for author, body in CONVERSATION:
+    for seq, (author, body) in enumerate(CONVERSATION, start=1):
         assert 190 <= len(body) <= 220, (len(body), body)
-        response = people[author].post(path + "/messages", {"body": body})
+        form = {"body": dressed(seq, body)}
+        if seq % REPLY_EVERY == 3:
+            form["reply_to"] = str(seq - 2)
+        response = people[author].post(path + "/messages", form)
         assert response.status_code == 303, response.text
+    for seq, reactors in reactions().items():
+        for name, emoji in reactors:
+            answer = people[name].post(f"{path}/messages/{seq}/reactions", {"emoji": emoji})
+            assert answer.status_code == 303, answer.text
     yield Chat(server_url + path, server_url, people)
     for person in people.values():
         person.client.close()
+
+
+# A realistic mix (issue 17): a third of the messages formatted (a bold opening, every
+# other one with a link), every fifth mentions someone, every seventh replies, every
+# fourth has reactions. The texts stay CONVERSATION's, measured before the marks.
+FORMAT_EVERY, MENTION_EVERY, REPLY_EVERY, REACT_EVERY = 3, 5, 7, 4
+
+
+def dressed(seq: int, body: str) -> str:
+    if seq % FORMAT_EVERY == 0:
+        words = body.split(" ")
+        body = "**" + " ".join(words[:4]) + "** " + " ".join(words[4:])
+        if seq % (2 * FORMAT_EVERY) == 0:
+            body += " Plan: https://streetparty.example/plan"
+    if seq % MENTION_EVERY == 2:
+        author = CONVERSATION[seq - 2][0]
+        body = f"@{author} {body}"
+    return body
+
+
+def reactions() -> dict[int, list[tuple[str, str]]]:
+    """seq -> (who, emoji): one to three people, one or two emoji."""
+    names = list(PEOPLE)
+    mixed = {}
+    for seq in range(1, len(CONVERSATION) + 1):
+        if seq % REACT_EVERY == 1:
+            people = names[seq % 3 : seq % 3 + 1 + seq % 3]
+            mixed[seq] = [(name, "👍" if i % 2 == 0 else "❤️") for i, name in enumerate(people)]
+    return mixed
 
 
 # -- the browser's own account of the bytes ------------------------------------------------
@@ -616,6 +652,11 @@ def test_pages_and_assets_are_brotli_compressed_with_the_right_cache_headers(vis
         if entry.headers.get("cache-control") != IMMUTABLE
     }
     assert not wrong, f"versioned assets without {IMMUTABLE!r}: {wrong}"
+    # Bytes for nothing on every response (vibechat/hypercorn_config.py, headers.py).
+    advertised = [entry.path for entry in first.responses if "server" in entry.headers]
+    assert not advertised, f"a Server header on {advertised}"
+    assets = [entry for entry in first.responses if entry.kind in ("Stylesheet", "Script")]
+    assert assets and not [entry for entry in assets if "referrer-policy" in entry.headers]
 
 
 # -- the conversation: 50 messages of about 200 characters, five people ----------------
