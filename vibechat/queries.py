@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from vibechat import formatting
 from vibechat.forms import USERNAME_RE
@@ -519,9 +520,9 @@ async def post_message(
     )
     session.add(message)
     await session.flush()
-    await _set_mentions(session, message)
+    await _set_mentions(session, message, new=True)
     # Load what it shows in this session, for rendering after it closes.
-    await session.refresh(message, SHOWN_WITH_A_MESSAGE)
+    await session.refresh(message, ["author", "quoted"])
     return message, True
 
 
@@ -580,30 +581,36 @@ async def _requote(session: AsyncSession, chat: Chat, original: Message) -> list
     return replies
 
 
-async def _set_mentions(session: AsyncSession, message: Message) -> None:
+async def _set_mentions(session: AsyncSession, message: Message, *, new: bool = False) -> None:
     """Note who the body mentions: members of the chat named `@username` where the text
-    shows (formatting.mentioned_in). Anyone else's name stays text."""
-    await session.execute(
-        delete(message_mentions).where(message_mentions.c.message_id == message.id)
-    )
-    candidates = formatting.mention_candidates(message.body)
-    if not candidates:
-        return
-    members = list(
+    shows (formatting.mentioned_in). Anyone else's name stays text. new: a message just
+    stored, which has no mentions (nor reactions) to forget, and no query is spent
+    loading either back."""
+    if not new:
         await session.execute(
-            select(User.id, User.username)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.chat_id == message.chat_id, User.username_key.in_(candidates))
+            delete(message_mentions).where(message_mentions.c.message_id == message.id)
         )
-    )
-    mentioned = formatting.mentioned_in(message.body, [username for _id, username in members])
-    rows = [
-        {"message_id": message.id, "user_id": user_id}
-        for user_id, username in members
-        if username.lower() in mentioned
-    ]
-    if rows:
-        await session.execute(message_mentions.insert(), rows)
+    mentioned: list[User] = []
+    candidates = formatting.mention_candidates(message.body)
+    if candidates:
+        members = list(
+            await session.scalars(
+                select(User)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.chat_id == message.chat_id, User.username_key.in_(candidates))
+                .order_by(User.id)
+            )
+        )
+        names = formatting.mentioned_in(message.body, [person.username for person in members])
+        mentioned = [person for person in members if person.username.lower() in names]
+    if mentioned:
+        await session.execute(
+            message_mentions.insert(),
+            [{"message_id": message.id, "user_id": person.id} for person in mentioned],
+        )
+    if new:
+        set_committed_value(message, "mentioned", mentioned)
+        set_committed_value(message, "reactions", [])
 
 
 class TooManyReactions(Exception):
