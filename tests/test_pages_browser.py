@@ -221,9 +221,7 @@ def test_every_rendering_of_a_time_agrees_and_utc_says_so(people):
     assert shown == utc, (shown, utc)
     expect(plain.locator("#messages")).not_to_contain_text("UTC")
     # The time is said once per message (the edit link's screen-reader text has none).
-    assert not re.search(
-        r"\d:\d\d", plain.locator("#messages .edit").first.text_content()
-    )
+    assert not re.search(r"\d:\d\d", plain.locator("#messages .edit").first.text_content())
 
     # With JavaScript, in a browser far from UTC: every time local, hidden text included.
     zone = "Asia/Kathmandu"  # UTC+5:45: no time of day agrees with UTC's

@@ -8,7 +8,6 @@ The pages come from the in-process app and are read by the real programs
 from __future__ import annotations
 
 import re
-
 import shutil
 import subprocess
 
