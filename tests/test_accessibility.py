@@ -241,6 +241,7 @@ LONG_TEXTS = {
     "chat": [LONG_TITLE, LONG_NAME, LONG_WORD, LONG_URL],
     "members": [LONG_TITLE, LONG_NAME],
     "edit": [LONG_NAME],
+    "mentions": [LONG_TITLE, LONG_WORD, LONG_URL],
 }
 
 SMALL_TARGETS = """() => {

@@ -202,6 +202,10 @@ EXPECTED: dict[tuple[str, str], Route] = {
     ("POST", f"{CHAT}/read"): route(
         TO_LOGIN, (303, "/chats/{chat}"), form={"seq": "{seq}"}, **IN_CHAT
     ),
+    # people: someone's page shows only to those who share a chat with them (TARGET is in
+    # every cell's chat, the non-member in none of them); mentions are the reader's own
+    ("GET", "/people/<username>"): route(LOGIN_NEXT, 200, non_member=404),
+    ("GET", "/mentions"): route(LOGIN_NEXT, 200),
     # live
     (WEBSOCKET, "/ws"): route(403, ACCEPTED),
 }

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from vibechat import formatting
@@ -45,6 +46,26 @@ async def user_by_username(session: AsyncSession, username: str) -> User | None:
     if not USERNAME_RE.fullmatch(username):
         return None
     return await session.scalar(select(User).where(User.username_key == username.lower()))
+
+
+async def person_known_to(session: AsyncSession, reader: User, username: str) -> User | None:
+    """The person with this username (in any case) when the reader may see them: the
+    reader, or someone who shares a chat with the reader. Anyone else is None, as nobody
+    is, so a person's page cannot tell a stranger's username from an unused one."""
+    if not USERNAME_RE.fullmatch(username):
+        return None
+    mine, theirs = aliased(Membership), aliased(Membership)
+    shares_a_chat = (
+        select(mine.chat_id)
+        .join(theirs, theirs.chat_id == mine.chat_id)
+        .where(mine.user_id == reader.id, theirs.user_id == User.id)
+        .exists()
+    )
+    return await session.scalar(
+        select(User).where(
+            User.username_key == username.lower(), or_(User.id == reader.id, shares_a_chat)
+        )
+    )
 
 
 async def users_to_add(session: AsyncSession, usernames: list[str]) -> list[User]:
@@ -271,6 +292,20 @@ async def membership_in(
             chat_query = chat_query.with_for_update()
         membership.chat = await session.scalar(chat_query)
     return membership
+
+
+async def chats_of(session: AsyncSession, user_id: int, chat_ids) -> list[Chat]:
+    """The chats with these ids that the person is in (any others are left out)."""
+    wanted = set(chat_ids)
+    if not wanted:
+        return []
+    return list(
+        await session.scalars(
+            select(Chat)
+            .join(Membership, Membership.chat_id == Chat.id)
+            .where(Membership.user_id == user_id, Chat.id.in_(wanted))
+        )
+    )
 
 
 async def chat_ids_of(session: AsyncSession, user_id: int) -> list[int]:

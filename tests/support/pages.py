@@ -88,7 +88,7 @@ def sign_up(playwright: Playwright, url: str, username: str, display_name: str) 
 @dataclass
 class World:
     """What every page check looks at: alice owns a long chat with bob; bob started a
-    chat with messages alice has not read."""
+    chat with messages alice has not read; bob mentions alice in both."""
 
     url: str
     alice: Person
@@ -108,9 +108,14 @@ def made_world(playwright: Playwright, server_url: str) -> Iterator[World]:
         alice.say(chat, [f"Message {seq}: shall we meet at the watercooler at {seq % 12 + 1}?"])
         bob.say(chat, [f"Message {seq + 1}: sounds good, see you there."])
     alice.say(chat, [f"A long word: {LONG_WORD}", f"A long link: {LONG_URL}"])
-    bob.say(chat, [f"Bob answers with {LONG_WORD} and {LONG_URL}"])
+    # Mentions of alice (her /mentions page), one with a long word and a long link.
+    bob.say(chat, [f"@{alice.username}, Bob answers with {LONG_WORD} and {LONG_URL}"])
     lunch = bob.create_chat("Lunch plans", alice.username)
-    bob.say(lunch, ["Pizza or noodles?", "I am hungry already", "Decide soon please"])
+    bob.say(
+        lunch,
+        ["Pizza or noodles?", "I am hungry already", f"Decide soon please, @{alice.username}"],
+    )
+    alice.post(f"/chats/{lunch}/messages/3/reactions", {"emoji": "👍"})  # seen on /mentions
     alice.create_chat("Quiet room")  # no messages yet
     try:
         yield World(server_url, alice, bob, chat, alice_seq=MESSAGES - 2, bob_seq=MESSAGES)
@@ -216,6 +221,17 @@ def settings_refused(page: Page, world: World) -> None:
     expect(page).to_have_title(ERROR_TITLE)
 
 
+def person(page: Page, world: World) -> None:
+    visit(page, f"/people/{world.bob.username}")
+    expect(page.locator("form[action='/chats/direct'] button[type=submit]")).to_be_visible()
+
+
+def mentions(page: Page, world: World) -> None:
+    visit(page, "/mentions")
+    expect(page.locator(".mention-item")).to_have_count(2)
+    expect(page.locator(".mention-item .mention").first).to_be_visible()
+
+
 PAGES: dict[str, tuple[bool, Callable[[Page, World], None]]] = {
     # name: (signed in, how to get there)
     "register": (False, lambda page, world: visit(page, "/register")),
@@ -237,6 +253,9 @@ PAGES: dict[str, tuple[bool, Callable[[Page, World], None]]] = {
         lambda page, w: visit(page, f"/chats/{w.chat}/messages/{w.alice_seq}/delete"),
     ),
     "older": (True, lambda page, w: visit(page, f"/chats/{w.chat}/messages?before=60")),
+    "person": (True, person),
+    "own-page": (True, lambda page, w: visit(page, f"/people/{w.alice.username}")),
+    "mentions": (True, mentions),
     "404": (True, lambda page, w: visit(page, "/chats/999999", 404)),
     "403": (True, lambda page, w: visit(page, f"/chats/{w.chat}/messages/{w.bob_seq}/edit", 403)),
 }
@@ -260,6 +279,9 @@ PATHS: dict[str, Callable[[World], str]] = {
     "delete-chat": lambda w: f"/chats/{w.chat}/delete",
     "delete-message": lambda w: f"/chats/{w.chat}/messages/{w.alice_seq}/delete",
     "older": lambda w: f"/chats/{w.chat}/messages?before=60",
+    "person": lambda w: f"/people/{w.bob.username}",
+    "own-page": lambda w: f"/people/{w.alice.username}",
+    "mentions": lambda w: "/mentions",
     "404": lambda w: "/chats/999999",
     "403": lambda w: f"/chats/{w.chat}/messages/{w.bob_seq}/edit",
 }
