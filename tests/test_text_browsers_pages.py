@@ -97,7 +97,7 @@ async def test_frames_and_catch_up_carry_the_edit_link_for_every_reader(alice, b
 async def test_the_reader_stylesheet_shows_the_edit_link_only_for_the_author(alice, db):
     me = await user_id(db, "alice")
     css = await (await alice.get(f"/style/mine-{me}.css")).get_data(as_text=True)
-    assert f'.message[data-author="{me}"] .edit{{display:inline}}' in css
+    assert f'.message[data-author="{me}"] .edit{{display:inline-block}}' in css
 
 
 async def test_a_message_keeps_its_lines_in_text_browsers_and_in_the_html(
