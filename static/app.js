@@ -1,10 +1,11 @@
 /* vibechat: the one script of our own, for what htmx cannot express. This entry keeps
  * the socket's side (htmx's ws extension holds the socket and swaps frames in by id);
  * the modules it starts own the rest: js/place.js where new elements go, js/composer.js
- * sending and the offline outbox, js/reading.js read marks, unread counts and the
- * reading place. Ids, URLs and words (in the reader's language) come from attributes
- * the server renders: the script holds no text of its own. Without
- * JavaScript none of this runs and every page still works by forms.
+ * sending and the offline outbox, js/mentions.js the members offered for an @,
+ * js/reading.js read marks, unread counts and the reading place. Ids, URLs and words
+ * (in the reader's language) come from attributes the server renders: the script holds
+ * no text of its own. Without JavaScript none of this runs and every page still works
+ * by forms.
  *
  * Here: the resume point (the rev up to which the page holds every change of its chat:
  * asked for on every (re)connect and when a frame skips ahead), lists fetched again after
@@ -12,6 +13,7 @@
  * Around every batch of frames, from the socket or a catch-up, the body gets
  * vibechat:beforeFrames and vibechat:frames. */
 import * as place from './js/place.js'
+import * as mentions from './js/mentions.js'
 import * as composer from './js/composer.js'
 import * as reading from './js/reading.js'
 
@@ -170,6 +172,7 @@ if (window.htmx) {
       }, () => reconnectLater(wrapper))
     }
   })
+  mentions.start() // before the composer: its Enter sends unless a mention took it
   composer.start(live)
   reading.start(live)
 }

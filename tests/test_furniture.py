@@ -143,8 +143,8 @@ async def test_a_text_browser_shows_the_reader_online(alice, bob, watercooler, c
     assert process.returncode == 0
     shown = out.decode()
     lines = [" ".join(line.split()) for line in shown.splitlines()]
-    assert any(line.endswith("Alice Liddell owner online") for line in lines), shown
-    assert any(line.endswith("Bob Dylan offline") for line in lines), shown
+    assert any(line.endswith("Alice Liddell @alice owner online") for line in lines), shown
+    assert any(line.endswith("Bob Dylan @bob offline") for line in lines), shown
 
 
 async def test_the_chat_list_has_a_quiet_status_with_the_words_for_what_arrives(alice, watercooler):

@@ -165,6 +165,7 @@ export function start (core) {
   })
   // On touch screens (no Shift+Enter) Enter adds a line; the Send button sends.
   textarea.addEventListener('keydown', event => {
+    if (event.defaultPrevented) return // js/mentions.js took the key
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing &&
         (event.ctrlKey || event.metaKey || !matchMedia('(pointer: coarse)').matches)) {
       event.preventDefault()
