@@ -7,7 +7,7 @@
 
 let live, form, textarea, outbox, key
 let recount = () => {}
-const queue = [] // {body, token}, oldest first
+const queue = [] // {body, token, reply_to}, oldest first (items saved before replies have none)
 const done = new Set() // tokens answered for good
 let sending = false
 let retryDelay = 1000
@@ -97,6 +97,18 @@ function limit (area) {
   return update
 }
 
+// The message a Reply link names, quoted above the box (as the server quotes it: the
+// first 140 characters); none: the box hidden and emptied.
+function replyTo (message) {
+  const box = form.querySelector('.replying')
+  const text = message ? Array.from(message.querySelector('.message-body').textContent.trim()) : []
+  box.querySelector('b').textContent = message ? message.querySelector('.author').textContent : ''
+  box.querySelector('b + span').textContent = text.slice(0, 140).join('').trim() + (text.length > 140 ? '…' : '')
+  form.elements.reply_to.value = message ? message.dataset.seq : ''
+  box.hidden = !message
+  textarea.focus()
+}
+
 function retryLater () {
   clearTimeout(retryTimer)
   retryTimer = setTimeout(flush, retryDelay)
@@ -113,7 +125,7 @@ function flush () {
   fetch(form.getAttribute('action'), {
     method: 'POST',
     headers: { 'X-CSRF-Token': form.elements.csrf_token.value, 'HX-Request': 'true' },
-    body: new URLSearchParams({ body: item.body, client_token: item.token }),
+    body: new URLSearchParams({ body: item.body, client_token: item.token, reply_to: item.reply_to || '' }),
     signal: AbortSignal.timeout && AbortSignal.timeout(live.patience)
   }).then(response => {
     const status = response.status
@@ -156,10 +168,10 @@ export function start (core) {
     if (live.isGone()) return
     if (!textarea.value.trim()) return showError(form.dataset.empty)
     clearError()
-    queue.push({ body: textarea.value, token: form.elements.client_token.value })
+    queue.push({ body: textarea.value, token: form.elements.client_token.value, reply_to: form.elements.reply_to.value })
     form.elements.client_token.value = newToken()
     textarea.value = ''
-    textarea.focus()
+    replyTo()
     showOutbox()
     flush()
   })
@@ -175,6 +187,26 @@ export function start (core) {
   textarea.addEventListener('input', () => {
     save()
     if (Date.now() - lastTyping > 3000 && live.send({ typing: Number(form.dataset.chat) })) lastTyping = Date.now()
+  })
+  // Reply (a message of this chat) and Cancel without a page load.
+  document.addEventListener('click', event => {
+    const link = event.target.closest('.actions a[href*="reply_to="], .replying a')
+    const message = link && link.closest('.message')
+    if (!link || (message && message.dataset.chat !== form.dataset.chat)) return
+    event.preventDefault()
+    replyTo(message)
+  })
+  // A reaction button's toggle goes in the background; its message's frame shows it.
+  // Refused (a deleted message, too many): the reaction page says why.
+  const react = document.getElementById('react')
+  react.addEventListener('submit', event => {
+    const button = event.submitter
+    event.preventDefault()
+    fetch(button.formAction, {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': react.elements.csrf_token.value, 'HX-Request': 'true' },
+      body: new URLSearchParams({ emoji: button.value })
+    }).then(response => response.ok || location.assign(button.formAction), () => {})
   })
   document.body.addEventListener('htmx:wsOpen', flush)
   addEventListener('online', flush)

@@ -180,7 +180,9 @@ function headDays () {
   let last
   for (const item of log.querySelectorAll(':scope > .message')) {
     const day = dayOf(new Date(item.querySelector('time').getAttribute('datetime')))
-    let heading = item.previousElementSibling
+    // A day's heading goes above "New messages", if that is above its first message.
+    const top = item.previousElementSibling && item.previousElementSibling.matches('.unread-divider') ? item.previousElementSibling : item
+    let heading = top.previousElementSibling
     if (heading && !heading.matches('.day')) heading = null
     if (day === last) {
       if (heading) heading.remove()
@@ -191,7 +193,7 @@ function headDays () {
       heading = document.createElement('li')
       heading.className = 'day'
       heading.appendChild(document.createElement('h3'))
-      item.before(heading)
+      top.before(heading)
     }
     if (heading.dataset.day !== day) heading.dataset.day = day
     const name = dayName(day)
@@ -277,6 +279,12 @@ export function start (core) {
     log.tabIndex = -1
     log.focus({ preventScroll: true })
   })
-  scrollToNewest()
+  // The page opens at the message a link points at (?around=…#msg-…: the browser has
+  // scrolled there), else at "New messages", else at the newest.
+  const opening = log.querySelector(':target') || document.getElementById('unread-divider')
+  if (opening) {
+    wasAtBottom = false
+    opening.scrollIntoView({ block: 'center' })
+  } else scrollToNewest()
   offerTheNewest()
 }

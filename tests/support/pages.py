@@ -93,9 +93,9 @@ class World:
     url: str
     alice: Person
     bob: Person
-    chat: int  # alice's, MESSAGES messages, alternately hers and bob's
-    alice_seq: int  # one of alice's messages: the edit page
-    bob_seq: int  # one of bob's: alice may not edit it (403)
+    chat: int  # alice's, MESSAGES messages, alternately hers and bob's, the last a reply
+    alice_seq: int  # one of alice's messages: the edit page; bob replies to it
+    bob_seq: int  # one of bob's: alice may not edit it (403); it has reactions
 
 
 @contextmanager
@@ -108,8 +108,13 @@ def made_world(playwright: Playwright, server_url: str) -> Iterator[World]:
         alice.say(chat, [f"Message {seq}: shall we meet at the watercooler at {seq % 12 + 1}?"])
         bob.say(chat, [f"Message {seq + 1}: sounds good, see you there."])
     alice.say(chat, [f"A long word: {LONG_WORD}", f"A long link: {LONG_URL}"])
-    # Mentions of alice (her /mentions page), one with a long word and a long link.
-    bob.say(chat, [f"@{alice.username}, Bob answers with {LONG_WORD} and {LONG_URL}"])
+    # A mention of alice (her /mentions page) with a long word and a long link, which
+    # is a reply (its quote) and has reactions (their buttons, the React page's list).
+    answer = f"@{alice.username}, Bob answers with {LONG_WORD} and {LONG_URL}"
+    form = {"body": answer, "client_token": uuid.uuid4().hex, "reply_to": str(MESSAGES - 2)}
+    bob.post(f"/chats/{chat}/messages", form)
+    for person, emoji in ((alice, "👍"), (bob, "👍"), (bob, "🎉")):
+        person.post(f"/chats/{chat}/messages/{MESSAGES}/reactions", {"emoji": emoji})
     lunch = bob.create_chat("Lunch plans", alice.username)
     bob.say(
         lunch,
@@ -198,6 +203,29 @@ def members(page: Page, world: World) -> None:
     expect(page.locator(f"a[href='/chats/{world.chat}/delete']")).to_be_visible()
 
 
+def chat_around(page: Page, world: World) -> None:
+    """Opened around a message (?around=), with links both ways. Without the link's
+    #msg-… fragment: a fragment moves where the first Tab starts (the skip link check)."""
+    visit(page, f"/chats/{world.chat}?around=30")
+    expect(page.locator(f"#msg-{world.chat}-30")).to_have_count(1)
+    expect(page.locator(".later a").first).to_be_visible()
+
+
+def chat_replying(page: Page, world: World) -> None:
+    """A Reply link followed (?reply_to=): the composer shows what it answers."""
+    visit(page, f"/chats/{world.chat}?reply_to={world.alice_seq}")
+    expect(page.locator(".replying")).to_be_visible()
+
+
+def react_refused(page: Page, world: World) -> None:
+    """A word typed where an emoji goes: the React page comes back with the error."""
+    visit(page, f"/chats/{world.chat}/messages/{world.bob_seq}/reactions")
+    page.locator("#emoji").fill("hello")
+    submit_and_expect(page, 422)
+    expect(page.locator(".field-invalid")).to_have_count(1)
+    expect(page).to_have_title(ERROR_TITLE)
+
+
 def password_refused(page: Page, world: World) -> None:
     """A wrong current password: the form comes back (422) with the error by its field.
     Only refusals here: a real change would end the other contexts' shared session."""
@@ -240,6 +268,8 @@ PAGES: dict[str, tuple[bool, Callable[[Page, World], None]]] = {
     "login-401": (False, login_failed),
     "chat-list": (True, chat_list),
     "chat": (True, chat),
+    "chat-around": (True, chat_around),
+    "chat-replying": (True, chat_replying),
     "members": (True, members),
     "password": (True, lambda page, world: visit(page, "/account/password")),
     "password-422": (True, password_refused),
@@ -252,6 +282,11 @@ PAGES: dict[str, tuple[bool, Callable[[Page, World], None]]] = {
         True,
         lambda page, w: visit(page, f"/chats/{w.chat}/messages/{w.alice_seq}/delete"),
     ),
+    "react": (
+        True,
+        lambda page, w: visit(page, f"/chats/{w.chat}/messages/{w.bob_seq}/reactions"),
+    ),
+    "react-422": (True, react_refused),
     "older": (True, lambda page, w: visit(page, f"/chats/{w.chat}/messages?before=60")),
     "person": (True, person),
     "own-page": (True, lambda page, w: visit(page, f"/people/{w.alice.username}")),
@@ -270,6 +305,8 @@ PATHS: dict[str, Callable[[World], str]] = {
     "login-401": lambda w: "/login",
     "chat-list": lambda w: "/chats",
     "chat": lambda w: f"/chats/{w.chat}",
+    "chat-around": lambda w: f"/chats/{w.chat}?around=30",
+    "chat-replying": lambda w: f"/chats/{w.chat}?reply_to={w.alice_seq}",
     "members": lambda w: f"/chats/{w.chat}/members",
     "password": lambda w: "/account/password",
     "password-422": lambda w: "/account/password",
@@ -278,6 +315,8 @@ PATHS: dict[str, Callable[[World], str]] = {
     "leave": lambda w: f"/chats/{w.chat}/leave",
     "delete-chat": lambda w: f"/chats/{w.chat}/delete",
     "delete-message": lambda w: f"/chats/{w.chat}/messages/{w.alice_seq}/delete",
+    "react": lambda w: f"/chats/{w.chat}/messages/{w.bob_seq}/reactions",
+    "react-422": lambda w: f"/chats/{w.chat}/messages/{w.bob_seq}/reactions",
     "older": lambda w: f"/chats/{w.chat}/messages?before=60",
     "person": lambda w: f"/people/{w.bob.username}",
     "own-page": lambda w: f"/people/{w.alice.username}",
@@ -303,6 +342,11 @@ FORM_STEPS: dict[str, list[str]] = {
         "set field #password to not the password",
         "click element form.stack button[type=submit]",
         "wait for element #login-error to be added",
+    ],
+    "react-422": [
+        "set field #emoji to hello",
+        "click element form.stack button[type=submit]",
+        "wait for element .field-invalid to be added",
     ],
     "password-422": [
         "set field #current_password to not the password",
