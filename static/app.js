@@ -13,7 +13,6 @@
  * Around every batch of frames, from the socket or a catch-up, the body gets
  * vibechat:beforeFrames and vibechat:frames. */
 import * as place from './js/place.js'
-import * as mentions from './js/mentions.js'
 import * as composer from './js/composer.js'
 import * as reading from './js/reading.js'
 
@@ -172,7 +171,11 @@ if (window.htmx) {
       }, () => reconnectLater(wrapper))
     }
   })
-  mentions.start() // before the composer: its Enter sends unless a mention took it
+  // The @ suggestions only matter once someone writes: fetched on the box's first focus.
+  const box = document.querySelector('form.composer textarea[name=body]')
+  const suggest = () => import('./js/mentions.js').then(mentions => mentions.start(), () => {})
+  if (box === document.activeElement) suggest()
+  else if (box) box.addEventListener('focus', suggest, { once: true })
   composer.start(live)
   reading.start(live)
 }

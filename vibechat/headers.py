@@ -12,6 +12,7 @@ from __future__ import annotations
 from quart import request
 
 from vibechat.security import own_origins
+from vibechat.web import is_htmx
 
 SOCKET_SCHEMES = {"http": "ws", "https": "wss"}
 
@@ -60,7 +61,11 @@ def content_security_policy() -> str:
 # policy to the requests a response makes (ours make none: no url() in the stylesheet,
 # no fetch from a module's top level), so on these they would be bytes for nothing:
 # about 480 per response, eight responses on a first visit that has a 40 KB budget.
-# Anything else (pages, fragments, errors, JSON, text) keeps the whole set.
+# The same holds for what htmx asks for (web.is_htmx: a fragment, a 204): the script
+# reads it and swaps it into a page that has the headers already; a navigation cannot
+# send HX-Request, so the same address opened as a page is answered as a page, with
+# them. That is 480 bytes off every catch-up, one of them on every first visit.
+# Anything else (pages, errors, JSON, text) keeps the whole set.
 SUBRESOURCE_TYPES = {"text/css", "text/javascript", "application/javascript"}
 
 
@@ -68,7 +73,7 @@ async def add_security_headers(response):
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-    if response.mimetype not in SUBRESOURCE_TYPES:
+    if response.mimetype not in SUBRESOURCE_TYPES and not is_htmx():
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Content-Security-Policy", content_security_policy())
         headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for old browsers

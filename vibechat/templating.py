@@ -92,7 +92,11 @@ class Script:
 
     A module imports another by a relative URL, which keeps the folder (a ?v= query
     would not carry over to it), so every module is versioned with no build step. The
-    hash covers them all, computed once per process."""
+    hash covers them all, computed once per process. ON_DEMAND modules are imported
+    when first needed (app.js says when), so a page does not preload them: what reading
+    a chat never uses stays out of the first visit's 40 KB (SPEC §7)."""
+
+    ON_DEMAND = frozenset({"js/mentions.js"})  # on the message box's first focus
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -104,8 +108,13 @@ class Script:
         self.version = digest.hexdigest()[:12]
 
     def urls(self) -> list[str]:
-        """The entry's URL, then its modules' (for <link rel="modulepreload">)."""
-        return [url_for("script", version=self.version, filename=name) for name in self.files]
+        """The entry's URL, then its modules' (for <link rel="modulepreload">), but for
+        those imported on demand."""
+        return [
+            url_for("script", version=self.version, filename=name)
+            for name in self.files
+            if name not in self.ON_DEMAND
+        ]
 
     async def serve(self, version: str, filename: str) -> Response:
         response = await send_from_directory(self.folder, filename)

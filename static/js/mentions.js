@@ -4,7 +4,9 @@
  * "@username " in place of the word, Escape closes; focus stays in the box
  * (aria-activedescendant). The box stays a multi-line textbox, on which ARIA allows no
  * aria-expanded: the polite status says how many members are offered, 0 included.
- * Started before composer.js, whose Enter sends unless a key was taken here. */
+ * Imported on the box's first focus (app.js), after composer.js has its Enter: the keys
+ * are heard on the form, in the capture phase, so a key taken here (preventDefault)
+ * never sends. */
 
 let area, list, status
 let found = [] // [username, display name], at most 8
@@ -62,8 +64,9 @@ export function start () {
   area.setAttribute('aria-controls', list.id)
   area.addEventListener('input', update)
   area.addEventListener('blur', close)
-  area.addEventListener('keydown', event => {
+  area.form.addEventListener('keydown', event => {
     const n = found.length
+    if (event.target !== area) return
     const key = event.key
     if (!n || event.isComposing) return
     if (key === 'ArrowDown') show((active + 1) % n)
@@ -72,11 +75,12 @@ export function start () {
     else if (key === 'Escape') close()
     else return
     event.preventDefault()
-  })
+  }, true)
   // Pressing an option would take the focus from the box (and close the list).
   list.addEventListener('mousedown', event => event.preventDefault())
   list.addEventListener('click', event => {
     active = [...list.children].indexOf(event.target.closest('li'))
     if (active >= 0) insert()
   })
+  update() // what was typed while this module was on its way
 }
