@@ -171,7 +171,7 @@ def test_rows_are_counted_in_russian_plural_forms(seeded, tmp_path):
     assert copied.returncode == 0, copied.stderr
     lines = copied.stdout.splitlines()
     assert "users: 4 строки" in lines  # alice, bob, carol, dave
-    assert "messages: 6 строк" in lines
+    assert "messages: 7 строк" in lines  # the demo's Watercooler (6) and direct chat (1)
     assert lines[-1] == "Теперь укажите новую базу в VIBECHAT_DATABASE_URL и перезапустите сервер."
 
 

@@ -89,7 +89,9 @@ def clock(instant: datetime, zone: str, language: str) -> str:
     return f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
 
 
-OUTLINE_JS = """log => [...log.children].map(item => item.matches('.day')
+# "New messages" (the reader's unread divider) is not what these tests are about.
+OUTLINE_JS = """log => [...log.children].filter(item => !item.matches('.unread-divider'))
+  .map(item => item.matches('.day')
   ? ['day', item.dataset.day, item.textContent.trim()]
   : [item.matches('.message') ? 'message' : item.tagName + '.' + item.className,
      item.querySelector('time') && item.querySelector('time').getAttribute('datetime'),

@@ -18,15 +18,21 @@ import httpx
 
 from tests.support.servers import PROJECT_ROOT, RestartableServer, restartable_server
 from vibechat.commands.seed import DEMO_PASSWORD
+from vibechat.commands.seed import WATERCOOLER as SEEDED
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 WATERCOOLER = 1  # the first chat `vibechat seed` creates
+# What a lively chat says (SPEC §10): formatting, a mention of alice (who the tools
+# sign in as), code, a long link; every seventh message replies to the one two before
+# it, and every fifth gets reactions.
 LINES = (
-    "Has anyone tried the new build on a slow phone? It loads in a blink here.",
+    "Has anyone tried the new build on a **slow phone**? It loads in a blink here.",
     "Yes, and with JavaScript off the forms still work: reload to see replies.",
-    "The screen reader reads new messages once and leaves the history alone.",
+    "@alice the screen reader reads new messages once and leaves the history alone.",
     "Long links wrap: https://example.org/a/very/long/path/that/keeps/going/on",
+    "Run `make test` before you push, *please*.",
 )
+REACTIONS = ("👍", "❤️", "😂")
 
 
 @contextlib.contextmanager
@@ -45,17 +51,28 @@ def demo_server(messages: int = 50) -> Iterator[RestartableServer]:
         )
         people = {name: sign_in(server.url, name) for name in ("alice", "bob", "carol")}
         authors = list(people.values())
+        chat = f"/chats/{WATERCOOLER}"
         for n in range(messages):
+            seq = len(SEEDED) + n + 1
             client, token = authors[n % len(authors)]
-            response = client.post(
-                f"/chats/{WATERCOOLER}/messages",
-                data={"csrf_token": token, "body": f"{LINES[n % len(LINES)]} ({n + 1})"},
-            )
-            if response.status_code != 303:
-                raise RuntimeError(f"seeding a message failed: {response.status_code}")
+            form = {"csrf_token": token, "body": f"{LINES[n % len(LINES)]} ({n + 1})"}
+            if n % 7 == 6:
+                form["reply_to"] = str(seq - 2)
+            answered(client.post(f"{chat}/messages", data=form), "a message")
+            if n % 5 == 4:  # one, two or three people react
+                reactors = list(zip(authors, REACTIONS, strict=True))[: 1 + n % 3]
+                for (other, other_token), emoji in reactors:
+                    form = {"csrf_token": other_token, "emoji": emoji}
+                    reacted = other.post(f"{chat}/messages/{seq}/reactions", data=form)
+                    answered(reacted, "a reaction")
         for client, _ in people.values():
             client.close()
         yield server
+
+
+def answered(response: httpx.Response, what: str) -> None:
+    if response.status_code != 303:
+        raise RuntimeError(f"seeding {what} failed: {response.status_code}")
 
 
 def sign_in(base_url: str, username: str) -> tuple[httpx.Client, str]:

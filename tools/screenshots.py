@@ -25,6 +25,9 @@ SIGNED_IN = {
     "password": "/account/password",
     "older": f"/chats/{WATERCOOLER}/messages?before=20",
     "edit": f"/chats/{WATERCOOLER}/messages/1/edit",
+    "react": f"/chats/{WATERCOOLER}/messages/2/reactions",
+    "mentions": "/mentions",
+    "person": "/people/bob",
     "not-found": "/chats/999999",
 }
 WIDTHS = {"phone": (360, 740), "desktop": (1280, 800)}
