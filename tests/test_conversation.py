@@ -432,3 +432,22 @@ async def test_hostile_names_and_words_in_quotes_and_reactions_stay_text(people,
     button = item(page, chat, 2).css_first(".reactions button")
     assert button.attributes["title"] == name
     assert button.css_first(".visually-hidden").text() == ": " + name
+
+
+async def test_the_reaction_form_and_the_reply_words_are_there_only_when_needed(
+    alice, bob, watercooler
+):
+    """Text browsers show what `hidden` hides: no stray form, no empty reply box words."""
+    await send(alice, watercooler, "hello")
+    page = await bob.page(f"/chats/{watercooler}")
+    assert page.css_first("form#react") is None
+    box = page.css_first("form#composer .replying")
+    assert "hidden" in box.attributes and box.text().strip() == ""
+    # The script's words for the box wait in data-*.
+    assert (box.attributes["data-to"], box.attributes["data-cancel"]) == (
+        "Replying to",
+        "Cancel reply",
+    )
+    await react(alice, watercooler, 1, "👍")
+    page = await bob.page(f"/chats/{watercooler}")
+    assert page.css_first("form#react input[name=csrf_token]") is not None

@@ -101,6 +101,11 @@ function limit (area) {
 // first 140 characters); none: the box hidden and emptied.
 function replyTo (message) {
   const box = form.querySelector('.replying')
+  if (!box.querySelector('b')) { // the page had no reply: its words are in data-*
+    const made = (tag, props) => Object.assign(document.createElement(tag), { dir: 'auto' }, props)
+    box.prepend(made('span', { className: 'replying-to', textContent: box.dataset.to }), ' ', made('b'), ' ',
+      made('span'), ' ', made('a', { href: '#' + form.id, textContent: box.dataset.cancel }))
+  }
   const text = message ? Array.from(message.querySelector('.message-body').textContent.trim()) : []
   box.querySelector('b').textContent = message ? message.querySelector('.author').textContent : ''
   box.querySelector('b + span').textContent = text.slice(0, 140).join('').trim() + (text.length > 140 ? '…' : '')
@@ -198,15 +203,18 @@ export function start (core) {
   })
   // A reaction button's toggle goes in the background; its message's frame shows it.
   // Refused (a deleted message, too many): the reaction page says why.
-  const react = document.getElementById('react')
-  react.addEventListener('submit', event => {
-    const button = event.submitter
+  // Heard on the document: a page renders #react only while a message has a reaction,
+  // and frames bring new ones.
+  document.addEventListener('click', event => {
+    const button = event.target.closest('.reactions button')
+    if (!button) return
     event.preventDefault()
-    fetch(button.formAction, {
+    const url = button.getAttribute('formaction')
+    fetch(url, {
       method: 'POST',
-      headers: { 'X-CSRF-Token': react.elements.csrf_token.value, 'HX-Request': 'true' },
+      headers: { 'X-CSRF-Token': form.elements.csrf_token.value, 'HX-Request': 'true' },
       body: new URLSearchParams({ emoji: button.value })
-    }).then(response => response.ok || location.assign(button.formAction), () => {})
+    }).then(response => response.ok || location.assign(url), () => {})
   })
   document.body.addEventListener('htmx:wsOpen', flush)
   addEventListener('online', flush)
