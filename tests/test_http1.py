@@ -34,12 +34,16 @@ async def exchange(base: str, data: bytes) -> tuple[list[int], bool]:
     await writer.drain()
     received = b""
     closed = False
+    # The first answer may wait on a password hash on a busy machine (make test runs
+    # four workers): up to 10 s for it, then 2 s of quiet means "kept open".
+    quiet = 10.0
     try:
-        while chunk := await asyncio.wait_for(reader.read(65536), 1.0):
+        while chunk := await asyncio.wait_for(reader.read(65536), quiet):
             received += chunk
+            quiet = 2.0
         closed = True
     except TimeoutError:
-        pass  # still open after a second of quiet
+        pass  # still open after the quiet spell
     finally:
         writer.close()
     return [int(status) for status in STATUS_LINE.findall(received)], closed
