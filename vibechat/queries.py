@@ -608,11 +608,11 @@ async def _requote(session: AsyncSession, chat: Chat, original: Message) -> list
             .order_by(Message.seq)
         )
     )
+    # Loaded just now, with what they show (the quote: the original as changed, from
+    # this session); only their rev moves.
     for reply in replies:
         reply.rev = _next_rev(chat)
     await session.flush()
-    for reply in replies:
-        await session.refresh(reply, SHOWN_WITH_A_MESSAGE)
     return replies
 
 

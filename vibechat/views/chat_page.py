@@ -81,7 +81,6 @@ async def render_chat_page(
         membership=membership,
         members=members,
         messages=messages,
-        around=around,
         newest_shown=newest_shown,
         unread_after=unread_after,
         online=online,
