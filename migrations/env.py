@@ -5,7 +5,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from vibechat.models import Base
+from vibechat.models import Base, kept_by_the_models
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,6 +17,7 @@ def _configure(**kwargs) -> None:
         # SQLite cannot ALTER most things; batch mode copies the table instead.
         render_as_batch=True,
         compare_type=True,
+        include_object=kept_by_the_models,
         **kwargs,
     )
 

@@ -9,11 +9,13 @@ from sqlalchemy import inspect, select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from vibechat import schema
-from vibechat.models import Base, User, utcnow
+from vibechat.models import Base, User, kept_by_the_models, utcnow
 
 
 def _differences(connection):
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": kept_by_the_models}
+    )
     return compare_metadata(context, Base.metadata)
 
 

@@ -20,7 +20,7 @@ from vibechat.rate_limits import RateLimits
 from vibechat.sessions import init_sessions
 from vibechat.templating import register_template_helpers
 from vibechat.timezones import init_timezones
-from vibechat.views import account, auth, chats, language, messages, ops, people
+from vibechat.views import account, auth, chats, language, messages, ops, people, search
 from vibechat.warmup import init_warmup
 from vibechat.web import IdConverter
 
@@ -84,7 +84,16 @@ def create_app(
     app.after_request(add_security_headers)
 
     app.url_map.converters["id"] = IdConverter
-    for blueprint in (auth.bp, account.bp, chats.bp, messages.bp, people.bp, language.bp, ops.bp):
+    for blueprint in (
+        auth.bp,
+        account.bp,
+        chats.bp,
+        messages.bp,
+        people.bp,
+        search.bp,
+        language.bp,
+        ops.bp,
+    ):
         app.register_blueprint(blueprint)
     init_live(app, settings, broker=broker, session_check=session_check)
     register_error_handlers(app)

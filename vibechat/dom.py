@@ -36,6 +36,9 @@ KINDS: dict[str, tuple[str, ...]] = {
     "newest": (),  # after the composer: links to a chat land here (#newest)
     "react": (),  # the page's one reaction form, which every reaction button submits
     "unread-divider": (),  # "New messages", where the reader left off
+    "search-q": (),  # the search page's box, whose typing updates the results
+    "search-results": (),
+    "search-status": (),  # the count, said by screen readers as results update
 }
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from vibechat import formatting
+from vibechat import formatting, search
 from vibechat.forms import USERNAME_RE
 from vibechat.i18n import _
 from vibechat.models import (
@@ -699,3 +699,115 @@ async def messages_around(
     before = await messages_before(session, chat_id, seq + 1, side + 1)
     after = await messages_after(session, chat_id, seq, side)
     return before + after
+
+
+# -- search ------------------------------------------------------------------------------
+
+SEARCH_PAGE = 20  # SPEC §11
+# Matches are counted up to this many: beyond it a count costs a read of every match
+# in the index and says nothing a person can use ("more than 1,000").
+SEARCH_COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: int
+    chat_id: int
+    seq: int
+    body: str
+    created_at: datetime
+    author_name: str | None  # None: a former member
+
+
+# SQLite: the FTS5 index drives, newest match first, and each match is kept when its
+# message is not deleted and is in a chat the reader is in now. CROSS JOIN fixes that
+# order: driven from the chat's messages instead, FTS5 would run the query once per
+# message (a prefix query merges its words' lists each time).
+_SQLITE_SEARCH = """
+SELECT m.id, m.chat_id, m.seq, m.body, m.created_at, u.display_name
+FROM message_search
+CROSS JOIN messages AS m ON m.id = message_search.rowid
+CROSS JOIN memberships AS mb ON mb.chat_id = m.chat_id AND mb.user_id = :reader
+LEFT JOIN users AS u ON u.id = m.author_id
+WHERE message_search MATCH :match AND m.deleted_at IS NULL {filters}
+ORDER BY message_search.rowid DESC
+"""
+
+
+def _search_filters(chat_ids: list[int] | None, author_id: int | None):
+    """The optional filters (chats, author) as SQL text and its parameters."""
+    clauses, params = [], {}
+    if chat_ids is not None:
+        clauses.append("AND m.chat_id IN :chats")
+        params["chats"] = chat_ids
+    if author_id is not None:
+        clauses.append("AND m.author_id = :author")
+        params["author"] = author_id
+    return " ".join(clauses), params
+
+
+_HIT_COLUMNS = (
+    Message.id,
+    Message.chat_id,
+    Message.seq,
+    Message.body,
+    Message.created_at,
+    User.display_name,
+)
+
+
+def _sqlite_search(reader_id: int, query: search.Query, chat_ids, author_id):
+    """The SQLite statement, as a function of (limit, offset)."""
+    filters, params = _search_filters(chat_ids, author_id)
+    sql = _SQLITE_SEARCH.format(filters=filters) + " LIMIT :limit OFFSET :offset"
+    statement = text(sql).bindparams(match=search.fts5_match(query), reader=reader_id, **params)
+    if chat_ids is not None:
+        statement = statement.bindparams(bindparam("chats", expanding=True))
+    statement = statement.columns(*_HIT_COLUMNS)
+    return lambda limit, offset: statement.bindparams(limit=limit, offset=offset)
+
+
+def _portable_search(reader_id: int, query: search.Query, chat_ids, author_id):
+    """The statement for PostgreSQL, and for a search by filters alone on either."""
+    statement = (
+        select(*_HIT_COLUMNS)
+        .join(
+            Membership,
+            and_(Membership.chat_id == Message.chat_id, Membership.user_id == reader_id),
+        )
+        .outerjoin(User, User.id == Message.author_id)
+        .where(Message.deleted_at.is_(None))
+        .order_by(Message.id.desc())
+    )
+    if query.terms:  # the GIN index of messages.search (migration 0006)
+        statement = statement.where(
+            text("messages.search @@ to_tsquery('simple', :tsquery)").bindparams(
+                tsquery=search.tsquery(query)
+            )
+        )
+    if chat_ids is not None:
+        statement = statement.where(Message.chat_id.in_(chat_ids))
+    if author_id is not None:
+        statement = statement.where(Message.author_id == author_id)
+    return lambda limit, offset: statement.limit(limit).offset(offset)
+
+
+async def search_messages(
+    session: AsyncSession,
+    reader_id: int,
+    query: search.Query,
+    *,
+    chat_ids: list[int] | None = None,
+    author_id: int | None = None,
+    page: int = 1,
+) -> tuple[list[SearchHit], int]:
+    """A page of the messages that match, newest first, from the chats the reader is in
+    now (chat_ids narrows them), and how many match in all, counted up to
+    SEARCH_COUNT_CAP + 1."""
+    on_sqlite = session.bind.dialect.name == "sqlite"
+    make = _sqlite_search if query.terms and on_sqlite else _portable_search
+    statement = make(reader_id, query, chat_ids, author_id)
+    counted = statement(SEARCH_COUNT_CAP + 1, 0).subquery()
+    total = await session.scalar(select(func.count()).select_from(counted))
+    rows = await session.execute(statement(SEARCH_PAGE, (page - 1) * SEARCH_PAGE))
+    return [SearchHit(*row) for row in rows], total
