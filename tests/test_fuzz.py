@@ -875,6 +875,71 @@ def test_ids_in_paths_never_fail_and_never_open_someone_elses_chat(world):
     assert seen[200] and seen[303] and seen[404] and seen[405], seen
 
 
+# -- search ------------------------------------------------------------------------------
+
+# The syntax of SQLite's FTS5 and PostgreSQL's tsquery, and of the search box itself:
+# none of it may reach an engine as syntax (vibechat/search.py).
+SEARCH_SYNTAX = ['"', '""', "*", "NEAR(", "NEAR(a b, 2)", "-", "AND", "OR", "NOT", "(", ")"]
+SEARCH_SYNTAX += [":", "^", "{", "}", "body:", "message_search:", "&", "|", "!", "<->", "<2>"]
+SEARCH_SYNTAX += [":*", "'", "\\", "from:", "in:", 'in:"', "from:@", "в:", "от:", "rowid"]
+SEARCH_SYNTAX += ["поис", "hello", "sneaky", " ", " ", "\x00", "\u0301", "\U0001f600"]
+search_texts = st.one_of(
+    junk,
+    joined(SEARCH_SYNTAX, min_size=1),
+    repeated(st.sampled_from(SEARCH_SYNTAX), st.sampled_from([100, 250, 501, 1000])),
+)
+
+
+def expected_for_search(world: World, query) -> int:
+    """400 for a chat or page that is not a whole number in range, 404 for a chat that
+    is not the searcher's, else 200 whatever was typed."""
+    first = {}
+    for name, value in query:
+        # Bytes that are not UTF-8 arrive as replacement characters.
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        first.setdefault(name, text)
+    for name in ("chat", "page"):
+        value = first.get(name)
+        if value is not None and not (value.isascii() and value.isdigit() and int(value) <= MAX_ID):
+            return 400
+    if "chat" in first and int(first["chat"]) != world.room:
+        return 404
+    return 200
+
+
+@fuzz(
+    query=fields(
+        q=search_texts, chat=st.one_of(st.just("{room}"), numbers), page=numbers, from_=usernames
+    ),
+    htmx=st.booleans(),
+    examples=[
+        asked(("q", 'NEAR("a" b) * -x ^y "unbalanced')),
+        asked(("q", "'a':* & !b | <-> c"), htmx=True),
+        asked(("q", "a\x00b")),
+        asked(("q", "x" * 1000)),
+        asked(("q", "from:nobody in:nowhere")),
+        asked(("q", "sneaky"), ("chat", "{room}"), ("page", "2")),
+        asked(("q", "sneaky"), ("chat", "0")),
+    ],
+)
+async def search_query(world: World, query, htmx: bool):
+    """Any query gets a page, never a 500; only the searcher's chats are searched."""
+    fuzzer = await world.person("fuzzer")
+    query = [
+        ("from" if name == "from_" else name, str(world.room) if value == "{room}" else value)
+        for name, value in query
+    ]
+    headers = {"HX-Request": "true"} if htmx else {}
+    expected = expected_for_search(world, query)
+    done = await exchange(world, fuzzer, "GET", "/search", {expected}, query=query, headers=headers)
+    return done.status
+
+
+def test_search_takes_any_query_and_never_fails(world):
+    seen = search_query(world)
+    assert seen[200] and seen[400] and seen[404], seen
+
+
 # -- the CSRF token itself ---------------------------------------------------------------
 
 

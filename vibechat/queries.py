@@ -735,14 +735,14 @@ ORDER BY message_search.rowid DESC
 
 
 def _search_filters(chat_ids: list[int] | None, author_id: int | None):
-    """The optional filters (chats, author) as SQL text and its parameters."""
-    clauses, params = [], {}
+    """The optional filters (chats, author) as SQL text and its bound parameters."""
+    clauses, params = [], []
     if chat_ids is not None:
         clauses.append("AND m.chat_id IN :chats")
-        params["chats"] = chat_ids
+        params.append(bindparam("chats", chat_ids, expanding=True))
     if author_id is not None:
         clauses.append("AND m.author_id = :author")
-        params["author"] = author_id
+        params.append(bindparam("author", author_id))
     return " ".join(clauses), params
 
 
@@ -760,10 +760,11 @@ def _sqlite_search(reader_id: int, query: search.Query, chat_ids, author_id):
     """The SQLite statement, as a function of (limit, offset)."""
     filters, params = _search_filters(chat_ids, author_id)
     sql = _SQLITE_SEARCH.format(filters=filters) + " LIMIT :limit OFFSET :offset"
-    statement = text(sql).bindparams(match=search.fts5_match(query), reader=reader_id, **params)
-    if chat_ids is not None:
-        statement = statement.bindparams(bindparam("chats", expanding=True))
-    statement = statement.columns(*_HIT_COLUMNS)
+    statement = (
+        text(sql)
+        .bindparams(*params, match=search.fts5_match(query), reader=reader_id)
+        .columns(*_HIT_COLUMNS)
+    )
     return lambda limit, offset: statement.bindparams(limit=limit, offset=offset)
 
 

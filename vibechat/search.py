@@ -11,7 +11,8 @@ SQLite's FTS5 or PostgreSQL's tsquery refuse it.
 - `e-mail`, `example.com`: a token of several words is a phrase whose last word may go
   on (`example.co` finds example.com).
 - `from:alice` (or `from:@alice`) keeps the messages of one person; `in:general` (or
-  `in:"Team chat"`) those of the chats the reader calls by that name.
+  `in:"Team chat"`) those of the chats the reader calls by that name. Russian
+  speakers may write `от:` and `в:`.
 
 Every word must match. Both indexes fold words the same way `fold()` does: lower case,
 and «ё» read as the plain letter without its dots, which is what most Russian writers
@@ -39,7 +40,7 @@ _WORD_CATEGORIES = ("L", "N", "M", "Co")
 # "from:alice", "in:general", 'in:"Team chat"', a "quoted phrase" (its closing quote may
 # be missing: it runs to the end), or any other run of non-spaces.
 _TOKEN = re.compile(
-    r'(?P<field>from|in):(?:"(?P<quoted_value>[^"]*)"?|(?P<value>\S*))'
+    r'(?P<field>from|in|от|в):(?:"(?P<quoted_value>[^"]*)"?|(?P<value>\S*))'
     r'|"(?P<phrase>[^"]*)"?'
     r"|(?P<bare>\S+)",
     re.IGNORECASE,
@@ -107,7 +108,7 @@ def parse(typed: str) -> Query:
     for token in _TOKEN.finditer(typed):
         if token["field"]:
             value = (token["quoted_value"] or token["value"] or "").strip()
-            if token["field"].lower() == "from":
+            if token["field"].lower() in ("from", "от"):
                 author = value.removeprefix("@") or author
             else:
                 chat_name = value or chat_name
