@@ -206,6 +206,8 @@ EXPECTED: dict[tuple[str, str], Route] = {
     # every cell's chat, the non-member in none of them); mentions are the reader's own
     ("GET", "/people/<username>"): route(LOGIN_NEXT, 200, non_member=404),
     ("GET", "/mentions"): route(LOGIN_NEXT, 200),
+    # search: anyone signed in; what it finds is scoped by membership (tests/test_search.py)
+    ("GET", "/search"): route(LOGIN_NEXT, 200),
     # live
     (WEBSOCKET, "/ws"): route(403, ACCEPTED),
 }

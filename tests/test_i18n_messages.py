@@ -216,7 +216,7 @@ async def test_editing_and_deleting_speak_russian(alice, bob, watercooler):
     await send(alice, watercooler, "hello")
     edit = await page(alice, f"/chats/{watercooler}/messages/1/edit", RU)
     assert text(edit.css_first("h1")) == "Изменить сообщение"
-    assert text(edit.css_first("label")) == "Сообщение"
+    assert text(edit.css_first("main label")) == "Сообщение"
     assert text(edit.css_first("form.stack button")) == "Сохранить"
     assert [text(link) for link in edit.css(".link-line a")] == [
         "Вернуться в чат",
@@ -291,7 +291,7 @@ async def test_the_password_page_speaks_russian(alice):
     form = await page(alice, "/account/password", RU)
     assert text(form.css_first("title")) == "Смена пароля" + " · vibechat"
     assert text(form.css_first("h1")) == "Смена пароля"
-    assert [text(label) for label in form.css("label")] == ["Текущий пароль", "Новый пароль"]
+    assert [text(label) for label in form.css("main label")] == ["Текущий пароль", "Новый пароль"]
     assert text(form.css_first("#new_password-hint")).startswith("Не меньше 8 символов")
     assert form.css_first('input[name="username"]').attributes["aria-label"] == ("Имя пользователя")
     assert text(form.css_first("form.stack button")) == "Сменить пароль"
@@ -312,7 +312,7 @@ async def test_the_password_page_speaks_russian(alice):
 async def test_the_password_page_stays_english_by_default(alice):
     form = await page(alice, "/account/password")
     assert text(form.css_first("h1")) == "Change your password"
-    assert [text(label) for label in form.css("label")] == ["Current password", "New password"]
+    assert [text(label) for label in form.css("main label")] == ["Current password", "New password"]
     refused = await alice.post(
         "/account/password",
         {"current_password": "not it at all", "new_password": "a new long password"},

@@ -260,6 +260,18 @@ def mentions(page: Page, world: World) -> None:
     expect(page.locator(".mention-item .mention").first).to_be_visible()
 
 
+def search(page: Page, world: World) -> None:
+    """Results with marks and a next page (more than 20 messages say "watercooler")."""
+    visit(page, "/search?q=watercool")
+    expect(page.locator("ol.search-results > li")).to_have_count(20)
+    expect(page.locator("ol.search-results mark").first).to_be_visible()
+
+
+def search_nothing(page: Page, world: World) -> None:
+    visit(page, f"/search?q=nothing+like+this&chat={world.chat}")
+    expect(page.locator("#search-results h2")).to_be_visible()
+
+
 PAGES: dict[str, tuple[bool, Callable[[Page, World], None]]] = {
     # name: (signed in, how to get there)
     "register": (False, lambda page, world: visit(page, "/register")),
@@ -291,6 +303,8 @@ PAGES: dict[str, tuple[bool, Callable[[Page, World], None]]] = {
     "person": (True, person),
     "own-page": (True, lambda page, w: visit(page, f"/people/{w.alice.username}")),
     "mentions": (True, mentions),
+    "search": (True, search),
+    "search-nothing": (True, search_nothing),
     "404": (True, lambda page, w: visit(page, "/chats/999999", 404)),
     "403": (True, lambda page, w: visit(page, f"/chats/{w.chat}/messages/{w.bob_seq}/edit", 403)),
 }
@@ -321,6 +335,8 @@ PATHS: dict[str, Callable[[World], str]] = {
     "person": lambda w: f"/people/{w.bob.username}",
     "own-page": lambda w: f"/people/{w.alice.username}",
     "mentions": lambda w: "/mentions",
+    "search": lambda w: "/search?q=watercool",
+    "search-nothing": lambda w: f"/search?q=nothing+like+this&chat={w.chat}",
     "404": lambda w: "/chats/999999",
     "403": lambda w: f"/chats/{w.chat}/messages/{w.bob_seq}/edit",
 }
