@@ -327,6 +327,8 @@ async def test_htmx_gets_the_results_alone_with_the_count_for_screen_readers(ali
     status = page.css_first("#search-status")
     assert status.attributes["data-hx-swap-oob"] == "innerHTML"
     assert status.text() == "1 result for “fragment”"
+    # The tab's title follows the search too.
+    assert page.css_first("title").text() == "fragment · Search · vibechat"
     assert len(page.css("ol.search-results > li")) == 1
     # The whole page says it too, in its status line, for the first load.
     page = await search_page(alice, q="fragment")

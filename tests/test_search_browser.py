@@ -305,7 +305,7 @@ def test_with_javascript_the_results_follow_the_typing_without_a_page_load(peopl
     expect(status(page)).to_have_text("2 results for “apples”")
     expect(page).to_have_url(re.compile(r"/search\?q=apples$"))
     expect(hits(page).locator("p mark")).to_have_text(["Applesauce", "Apples"])
-    expect(page).to_have_title(re.compile(r"Search"))
+    expect(page).to_have_title("apples · Search · vibechat")  # the tab follows too
     assert page.evaluate("() => window.searchMarker") == "still the same page"
 
     # Back: the previous query's results and words, still without a page load.
@@ -313,6 +313,7 @@ def test_with_javascript_the_results_follow_the_typing_without_a_page_load(peopl
     expect(page).to_have_url(re.compile(r"/search\?q=ap$"))
     expect(heading(page)).to_have_text("3 results for “ap”")
     expect(search_box(page)).to_have_value("ap")
+    expect(page).to_have_title("ap · Search · vibechat")
     assert page.evaluate("() => window.searchMarker") == "still the same page"
     # and Forward again.
     page.go_forward()

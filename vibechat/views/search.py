@@ -66,6 +66,7 @@ async def results():
     return await render_template(
         "search/_results.html" if fragment else "search/results.html",
         is_fragment=fragment,
+        title=f"{typed} · {_('Search')}" if typed else _("Search"),
         typed=typed,
         query=query,
         hits=hits,
