@@ -13,9 +13,15 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.support.browser import Console, assert_clean_consoles, expect_live, in_view, serve
+from tests.support.browser import (
+    arrived,
+    assert_clean_consoles,
+    in_view,
+    serve,
+    watched,
+)
 from tests.support.browser_people import People
 from tests.support.remote import unique
 from tests.support.servers import RestartableServer
@@ -36,20 +42,6 @@ def people(browser, server) -> Iterator[People]:
     made = People(browser, server.url, viewport=DESKTOP, locale="en-US")
     yield made
     made.close()
-
-
-def watched(page: Page, consoles: list[Console], name: str) -> Page:
-    console = Console(name)
-    page.on("console", console.on_console)
-    page.on("pageerror", console.on_page_error)
-    consoles.append(console)
-    return page
-
-
-def arrived(page: Page, javascript: bool) -> None:
-    """With JavaScript, wait until the page is live (its script has done its work)."""
-    if javascript and page.locator(".connection-state").count():
-        expect_live(page)
 
 
 @JAVASCRIPT

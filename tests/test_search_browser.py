@@ -29,10 +29,11 @@ from playwright.sync_api import Error, Locator, Page, Route, expect
 from tests.support.browser import (
     TIMEOUT,
     Console,
+    arrived,
     assert_clean_consoles,
-    expect_live,
     in_view,
     serve,
+    watched,
 )
 from tests.support.browser_people import People, Person
 from tests.support.pages import csrf_in
@@ -62,25 +63,11 @@ def people(browser, server) -> Iterator[People]:
 # -- the pages' parts ------------------------------------------------------------------------
 
 
-def watched(page: Page, consoles: list[Console], name: str) -> Page:
-    console = Console(name)
-    page.on("console", console.on_console)
-    page.on("pageerror", console.on_page_error)
-    consoles.append(console)
-    return page
-
-
 def open_as(
     people: People, person: Person, consoles: list[Console], javascript: bool, **args
 ) -> Page:
     page = people.page(person, java_script_enabled=javascript, **args)
     return watched(page, consoles, f"{person.username} ({'js' if javascript else 'no js'})")
-
-
-def arrived(page: Page, javascript: bool) -> None:
-    """With JavaScript, wait until the page is live (its script has done its work)."""
-    if javascript and page.locator(".connection-state").count():
-        expect_live(page)
 
 
 def header_box(page: Page) -> Locator:

@@ -77,6 +77,21 @@ class Console:
         self.errors.append(f"{self.name}: uncaught {error.name}: {error.message}\n{error.stack}")
 
 
+def watched(page: Page, consoles: list[Console], name: str) -> Page:
+    """The page, its console errors and uncaught errors noted in a Console of its own."""
+    console = Console(name)
+    page.on("console", console.on_console)
+    page.on("pageerror", console.on_page_error)
+    consoles.append(console)
+    return page
+
+
+def arrived(page: Page, javascript: bool) -> None:
+    """With JavaScript, wait until the page is live (its script has done its work)."""
+    if javascript and page.locator(".connection-state").count():
+        expect_live(page)
+
+
 def assert_clean_consoles(consoles: list[Console]) -> None:
     errors = [line for console in consoles for line in console.errors]
     assert not errors, "console errors or page errors:\n" + "\n".join(errors)
