@@ -71,8 +71,11 @@ async def test_words_are_found_by_their_beginning_in_any_case_and_script(alice, 
     # Every word must match, the marks of Markdown are not part of words.
     assert await found(alice, "ищем ёлку") == ["Поиска нет, [ищем] [ёлку]"]
     assert await found(alice, "ищем trees") == []
-    # A word is found by its beginning only.
+    # A word is found by its beginning only; a word of one letter, whole.
     assert await found(alice, "иска") == []
+    assert await found(alice, "Т") == []
+    await say(bob, watercooler, "т. е. так")
+    assert await found(alice, "Т") == ["[т]. е. так"]
 
 
 async def test_results_are_newest_first_and_link_into_the_chat_in_context(alice, bob, watercooler):
@@ -213,8 +216,8 @@ async def test_the_page_speaks_russian_with_its_plurals(alice, watercooler):
     assert heading(await search_page(alice, headers=RU, q="заметка 1")) == (
         "1 результат по запросу «заметка 1»"
     )
-    await say(alice, watercooler, "заметка 12")
-    await say(alice, watercooler, "заметка 13")
+    await say(alice, watercooler, "заметка 1 ещё раз")
+    await say(alice, watercooler, "и снова заметка 1")
     assert heading(await search_page(alice, headers=RU, q="заметка 1")) == (
         "3 результата по запросу «заметка 1»"
     )
@@ -413,3 +416,25 @@ async def test_the_index_follows_every_write_in_its_transaction(database):
                 text("SELECT count(*) FROM message_search WHERE message_search MATCH 'first'")
             )
         assert left == 0
+
+
+@pytest.mark.parametrize("scope_max", [0, 200], ids=["join-only", "index-scope"])
+async def test_the_index_scope_never_shows_in_what_words_find(database, scope_max, monkeypatch):
+    """SQLite keeps each message's chat in the index ("c<id>") to skip others' chats;
+    words never match it, and with the scope or without it the same is found."""
+    monkeypatch.setattr(queries, "SQLITE_SCOPE_MAX", scope_max)
+    alice, bob = await make_user(database, "alice"), await make_user(database, "bob")
+    ours = await make_group(database, alice, members=[bob])
+    theirs = await make_group(database, bob, "Bob's")
+    await post(database, ours.id, alice, "nothing to see")
+    await post(database, ours.id, alice, f"the c{ours.id} form")
+    await post(database, theirs.id, bob, f"the c{ours.id} form, in bob's own chat")
+
+    async def bodies(typed: str) -> list[str]:
+        async with database.read() as session:
+            hits, _ = await queries.search_messages(session, alice.id, search.parse(typed))
+        return [hit.body for hit in hits]
+
+    assert await bodies(f"c{ours.id}") == [f"the c{ours.id} form"]
+    assert await bodies("the") == [f"the c{ours.id} form"]
+    assert await bodies("nothing") == ["nothing to see"]

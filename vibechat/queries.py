@@ -707,6 +707,7 @@ SEARCH_PAGE = 20  # SPEC §11
 # Matches are counted up to this many: beyond it a count costs a read of every match
 # in the index and says nothing a person can use ("more than 1,000").
 SEARCH_COUNT_CAP = 1000
+SQLITE_SCOPE_MAX = 200  # chats named in an FTS5 query's scope (see search_messages)
 
 
 @dataclass(frozen=True)
@@ -756,19 +757,20 @@ _HIT_COLUMNS = (
 )
 
 
-def _sqlite_search(reader_id: int, query: search.Query, chat_ids, author_id):
-    """The SQLite statement, as a function of (limit, offset)."""
+def _sqlite_search(reader_id: int, query: search.Query, chat_ids, author_id, scope):
+    """The SQLite statement, as a function of (limit, offset). scope: the chats whose
+    messages the index itself keeps (its scope column), else None."""
     filters, params = _search_filters(chat_ids, author_id)
     sql = _SQLITE_SEARCH.format(filters=filters) + " LIMIT :limit OFFSET :offset"
     statement = (
         text(sql)
-        .bindparams(*params, match=search.fts5_match(query), reader=reader_id)
+        .bindparams(*params, match=search.fts5_match(query, scope), reader=reader_id)
         .columns(*_HIT_COLUMNS)
     )
     return lambda limit, offset: statement.bindparams(limit=limit, offset=offset)
 
 
-def _portable_search(reader_id: int, query: search.Query, chat_ids, author_id):
+def _portable_search(reader_id: int, query: search.Query, chat_ids, author_id, _scope=None):
     """The statement for PostgreSQL, and for a search by filters alone on either."""
     statement = (
         select(*_HIT_COLUMNS)
@@ -805,9 +807,22 @@ async def search_messages(
     """A page of the messages that match, newest first, from the chats the reader is in
     now (chat_ids narrows them), and how many match in all, counted up to
     SEARCH_COUNT_CAP + 1."""
-    on_sqlite = session.bind.dialect.name == "sqlite"
-    make = _sqlite_search if query.terms and on_sqlite else _portable_search
-    statement = make(reader_id, query, chat_ids, author_id)
+    scope = None
+    if query.terms and session.bind.dialect.name == "sqlite":
+        make = _sqlite_search
+        # The index keeps each message's chat, so it can skip the chats of others while it
+        # reads: a common word in 1,000 chats of which the reader is in 100 would
+        # otherwise cost a look at nine messages of others for each of theirs. Past
+        # SQLITE_SCOPE_MAX chats the reader is in most of them, and the join alone is
+        # quicker than a list that long.
+        scope = chat_ids if chat_ids is not None else await chat_ids_of(session, reader_id)
+        if not scope:
+            return [], 0
+        if len(scope) > SQLITE_SCOPE_MAX:
+            scope = None
+    else:
+        make = _portable_search
+    statement = make(reader_id, query, chat_ids, author_id, scope)
     counted = statement(SEARCH_COUNT_CAP + 1, 0).subquery()
     total = await session.scalar(select(func.count()).select_from(counted))
     rows = await session.execute(statement(SEARCH_PAGE, (page - 1) * SEARCH_PAGE))

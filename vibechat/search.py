@@ -6,7 +6,8 @@ words (runs of letters, digits and marks, in any script), and the engine's query
 written from those words alone, so `"`, `*`, `NEAR(`, `-`, `:` or a NUL can never make
 SQLite's FTS5 or PostgreSQL's tsquery refuse it.
 
-- `word` matches words that start with it, regardless of case: `поис` finds «Поиска».
+- `word` matches words that start with it, regardless of case: `поис` finds «Поиска»
+  (a word of one letter matches whole).
 - `"exact phrase"` matches those words, in that order, whole.
 - `e-mail`, `example.com`: a token of several words is a phrase whose last word may go
   on (`example.co` finds example.com).
@@ -118,19 +119,26 @@ def parse(typed: str) -> Query:
             prefix = False
         else:
             found = tuple(words(token["bare"]))
-            prefix = True
+            # A word of one letter is found whole: as a beginning it would match most
+            # words of the language, and the index keeps no list of one-letter beginnings.
+            prefix = bool(found) and len(found[-1]) > 1
         term = Term(found, prefix)
         if found and term not in terms:
             terms.append(term)
     return Query(tuple(terms[:MAX_TERMS]), author, chat_name)
 
 
-def fts5_match(query: Query) -> str:
-    """The FTS5 MATCH expression: each term a quoted string, a prefix term starred.
+def fts5_match(query: Query, chat_ids=None) -> str:
+    """The FTS5 MATCH expression: each term a quoted string in the body column, a prefix
+    term starred; with chat_ids, only messages whose scope column names one of them.
     Words hold only letters, digits and marks, so the quotes can hold nothing else."""
-    return " ".join(
+    words = " ".join(
         '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "") for term in query.terms
     )
+    if chat_ids is None:
+        return f"body : ({words})"
+    chats = " OR ".join(f"c{int(chat_id)}" for chat_id in chat_ids)
+    return f"body : ({words}) AND scope : ({chats})"
 
 
 def tsquery(query: Query) -> str:

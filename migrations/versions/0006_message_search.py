@@ -39,23 +39,25 @@ depends_on: str | Sequence[str] | None = None
 # What SQLite indexes of a message: its body, «ё» read as «е» (FTS5 folds the case).
 # The 'delete' command must be given the old text exactly as it was indexed.
 _SQLITE = (
-    "CREATE VIRTUAL TABLE message_search USING fts5(body, content='',"
+    "CREATE VIRTUAL TABLE message_search USING fts5(body, scope, content='', prefix='2 3',"
     " tokenize=\"unicode61 remove_diacritics 0 categories 'L* N* M* Co'\")",
-    "INSERT INTO message_search(rowid, body)"
-    " SELECT id, replace(replace(body, 'ё', 'е'), 'Ё', 'Е') FROM messages",
+    "INSERT INTO message_search(rowid, body, scope)"
+    " SELECT id, replace(replace(body, 'ё', 'е'), 'Ё', 'Е'), 'c' || chat_id FROM messages",
     "CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN"
-    " INSERT INTO message_search(rowid, body)"
-    " VALUES (new.id, replace(replace(new.body, 'ё', 'е'), 'Ё', 'Е'));"
+    " INSERT INTO message_search(rowid, body, scope)"
+    " VALUES (new.id, replace(replace(new.body, 'ё', 'е'), 'Ё', 'Е'), 'c' || new.chat_id);"
     " END",
     "CREATE TRIGGER message_search_update AFTER UPDATE OF body ON messages BEGIN"
-    " INSERT INTO message_search(message_search, rowid, body)"
-    " VALUES ('delete', old.id, replace(replace(old.body, 'ё', 'е'), 'Ё', 'Е'));"
-    " INSERT INTO message_search(rowid, body)"
-    " VALUES (new.id, replace(replace(new.body, 'ё', 'е'), 'Ё', 'Е'));"
+    " INSERT INTO message_search(message_search, rowid, body, scope)"
+    " VALUES ('delete', old.id, replace(replace(old.body, 'ё', 'е'), 'Ё', 'Е'),"
+    " 'c' || old.chat_id);"
+    " INSERT INTO message_search(rowid, body, scope)"
+    " VALUES (new.id, replace(replace(new.body, 'ё', 'е'), 'Ё', 'Е'), 'c' || new.chat_id);"
     " END",
     "CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN"
-    " INSERT INTO message_search(message_search, rowid, body)"
-    " VALUES ('delete', old.id, replace(replace(old.body, 'ё', 'е'), 'Ё', 'Е'));"
+    " INSERT INTO message_search(message_search, rowid, body, scope)"
+    " VALUES ('delete', old.id, replace(replace(old.body, 'ё', 'е'), 'Ё', 'Е'),"
+    " 'c' || old.chat_id);"
     " END",
 )
 
