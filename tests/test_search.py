@@ -438,3 +438,10 @@ async def test_the_index_scope_never_shows_in_what_words_find(database, scope_ma
     assert await bodies(f"c{ours.id}") == [f"the c{ours.id} form"]
     assert await bodies("the") == [f"the c{ours.id} form"]
     assert await bodies("nothing") == ["nothing to see"]
+    # Asked for a chat of someone else's, the query keeps to the reader's chats anyway.
+    async with database.read() as session:
+        for chats in ([theirs.id], [theirs.id, ours.id]):
+            hits, _ = await queries.search_messages(
+                session, alice.id, search.parse("the"), chat_ids=chats
+            )
+            assert [hit.chat_id for hit in hits] == [ours.id] * (len(chats) - 1)
