@@ -7,15 +7,21 @@ since a result's snippet is cut from messages.body (vibechat/search.py), and
 the index keeps «ё» as «е», which an external-content table would not allow; its
 'delete' command is given the old text exactly as it was indexed. The tokenizer:
 unicode61 with letters, digits, marks and private use as word characters, case folded
-in every script, diacritics kept (café is not cafe).
+in every script, diacritics kept (café is not cafe). Beside the body, the scope
+column holds "c<chat id>", so a search in a few chats skips the others' messages inside
+the index; prefix='2 3' keeps lists of 2- and 3-letter beginnings, so a short
+beginning reads one list rather than those of every word it begins (`a*` over a
+million messages: 48 ms without, 9 ms with).
 
 PostgreSQL: `messages.search`, a generated tsvector of the body, with a GIN index.
-`simple` (no stemming): measured on a Russian and English sample, the `russian`
-configuration lost words people search for ("поиска" and "поиск" are one stem, but so
-are "бывший" and "быть"; prefix matching finds word forms without merging words), and
-a message's language is not known. Punctuation is made a space first, so a word is a
-run of letters and digits as in SQLite (PostgreSQL's parser would keep e-mail
-addresses, hosts and hyphenated words whole).
+`simple` (no stemming) with every typed word matched by its beginning: measured by
+`python -m bench.search_recall` on 80 Russian and English messages and 31 queries,
+it found something for every query (recall 0.70, precision 0.92), where `russian` and
+`english` with websearch_to_tsquery came back empty for 5 and 6 (a word begun, such
+as «поис», matches nothing there), and it finds exactly what SQLite's FTS5, which has
+no Russian stemmer, finds. Punctuation is made a space first, so a word is a run of
+letters and digits as in SQLite (PostgreSQL's parser would keep e-mail addresses,
+hosts and hyphenated words whole).
 
 A later migration that copies `messages` in batch mode on SQLite drops the triggers
 with the old table: it must create them again.
