@@ -86,7 +86,8 @@ lighthouse: $(VENV)/.installed-test tools/node_modules/.installed
 	$(BIN)/python -m tools.lighthouse
 
 # Every scenario against the app and against a bare Quart + hypercorn reference server,
-# one table of ratios (6-8 minutes; docs/performance.md). Figures, not checks:
+# one table of ratios, then search at a million messages on SQLite and PostgreSQL, a
+# table of its own (11-13 minutes; docs/performance.md). Figures, not checks:
 # not part of make test (tests/test_bench.py runs it at tiny sizes).
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run

@@ -6,6 +6,8 @@ The machines this runs on are shared and noisy, so each figure is printed beside
 reference server's figure from the same run, with their ratio (app / reference).
 Targets are issue 7's; the last column says whether this run met them. Everything
 runs on 127.0.0.1 and stops by itself; --quick runs tiny sizes (a smoke test).
+"search" (bench/search.py: a million messages, no server, no reference) prints a table
+of its own after the main one.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import formatting, scenarios
+from bench import search as search_bench
 from bench.scenarios import QUICK, Sizes
 
-SCENARIOS = ("town-hall", "office", "idle", "history", "posting", "formatting")
+SCENARIOS = ("town-hall", "office", "idle", "history", "posting", "formatting", "search")
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 WANTED = {  # figures shown per scenario, in order
     "town hall": ["deliveries/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "lost", "duplicated",
@@ -114,8 +117,12 @@ async def postgres_reachable(url: str) -> bool:
         await engine.dispose()
 
 
-async def run(chosen: list[str], sizes: Sizes, postgres: str, folder: Path) -> list[tuple]:
+async def run(
+    chosen: list[str], sizes: Sizes, postgres: str, folder: Path, search_sizes: search_bench.Sizes
+) -> tuple[list[tuple], list[str]]:
+    """The main table's rows, and the tables of scenarios that print their own."""
     results = []
+    own_tables = []
 
     shown_up_to = 0
 
@@ -164,7 +171,14 @@ async def run(chosen: list[str], sizes: Sizes, postgres: str, folder: Path) -> l
         note("formatting")
         figures = formatting.measure()
         results.append((f"formatting (worst: {figures['worst input']})", figures, None))
-    return results
+    if "search" in chosen:  # issue 18: no reference server; a table of its own
+        note("search")
+        reachable = await postgres_reachable(postgres)
+        if not reachable:
+            print(f"PostgreSQL at {postgres} not reachable: search on SQLite only")
+        found = await search_bench.measure(folder, search_sizes, postgres if reachable else None)
+        own_tables.append(search_bench.tables(found, search_sizes))
+    return results, own_tables
 
 
 def main() -> None:
@@ -182,15 +196,21 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     sizes = QUICK if args.quick else Sizes()
+    search_sizes = search_bench.QUICK if args.quick else search_bench.Sizes()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vibechat-bench-") as folder:
-        results = asyncio.run(run(chosen, sizes, args.postgres, Path(folder)))
+        results, own_tables = asyncio.run(
+            run(chosen, sizes, args.postgres, Path(folder), search_sizes)
+        )
     print(
         f"\nvibechat benchmark: {platform.python_implementation()} {platform.python_version()},"
         f" {os.cpu_count()} CPUs, 1 hypercorn worker each,"
         f" {time.perf_counter() - started:.0f} s{' (quick sizes)' if args.quick else ''}\n"
     )
-    print(table(results))
+    if results:
+        print(table(results))
+    for number, own in enumerate(own_tables):
+        print(f"\n{own}" if results or number else own)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import search, search_recall
 from bench.formatting import UNITS
 from bench.scenarios import QUICK
 
@@ -71,6 +72,8 @@ def test_the_benchmark_runs_every_scenario_and_loses_nothing():
         ]
     assert rows["idle", "sockets held"][:2] == [str(QUICK.idle_sockets)] * 2
     assert float(rows["posting (SQLite)", "posts/s"][0].replace(",", "")) > 0
+    # Search prints its own table after the main one (its test is below).
+    assert "found the same matches for every query" in finished.stdout, finished.stdout
 
 
 def test_the_cpu_cost_benchmark_prints_both_figures():
@@ -86,3 +89,72 @@ def test_the_cpu_cost_benchmark_prints_both_figures():
     figures = dict(line.split(": ") for line in finished.stdout.splitlines())
     assert set(figures) == {"CPU ms per post", "CPU ms per chat page"}, finished.stdout
     assert all(float(value) > 0 for value in figures.values()), figures
+
+
+def test_the_search_benchmark_measures_every_shape_on_both_engines():
+    """bench/search.py at 5,000 messages: every shape timed on SQLite and PostgreSQL,
+    the chat page beside them, the index's size and the posting rates with and without
+    it; and both engines found the same messages for every query."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.search", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    engines = ("SQLite", "PostgreSQL")
+    shapes = (*search.SHAPES, search.REFERENCE)
+    searches, posting = {}, {}
+    for line in finished.stdout.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 8 and cells[0] in engines:
+            if cells[1] in shapes:
+                searches[cells[0], cells[1]] = cells[2:]
+            else:
+                posting[cells[0]] = cells[1:]
+    assert set(searches) == {(e, s) for e in engines for s in shapes}, finished.stdout
+    for (_engine, shape), (runs, p50, p99, _matches, target, met) in searches.items():
+        assert int(runs) == search.QUICK.runs
+        assert 0 < float(p50.replace(",", "")) <= float(p99.replace(",", ""))
+        if shape == search.REFERENCE:
+            assert (target, met) == ("", "")
+        else:
+            assert target == "p99 ≤ 100" and met in ("yes", "NO")
+    # The chat page shows its 50 messages.
+    assert searches["SQLite", search.REFERENCE][3] == "50"
+    assert set(posting) == set(engines), finished.stdout
+    for _load, size, with_index, without, ratio, target, met in posting.values():
+        assert float(size.split()[0]) > 0
+        assert float(with_index) > 0 and float(without) > 0 and float(ratio) > 0
+        assert target == "≥ 0.8" and met in ("yes", "NO")
+    assert "found the same matches for every query" in finished.stdout, finished.stdout
+
+
+def test_the_search_recall_check_compares_the_configurations():
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.search_recall"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    queries, summary = {}, {}
+    for line in finished.stdout.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 3 + len(search_recall.WAYS) and cells[1] in ("Russian", "English"):
+            queries[cells[0]] = dict(zip(search_recall.WAYS, cells[3:], strict=True))
+        elif len(cells) == 6 and cells[1] in ("Russian", "English", "both"):
+            summary[cells[0], cells[1]] = [float(cells[2]), float(cells[3])]
+    assert set(queries) == {typed for typed, _lemmas in search_recall.QUERIES}, finished.stdout
+    assert {way for way, _language in summary} == set(search_recall.WAYS), finished.stdout
+    for recall, precision in summary.values():
+        assert 0 <= recall <= 1 and 0 <= precision <= 1
+    # What the check is for: a word begun finds its forms with our prefixes, and nothing
+    # with a stemming configuration's own query.
+    ours = "simple + prefix (ours)"
+    assert queries["поис"][ours] == "6/6" and queries["поис"]["russian"] == "0/6"
+    assert queries["sear"][ours] == "4/4" and queries["sear"]["english"] == "0/4"
