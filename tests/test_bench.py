@@ -22,6 +22,26 @@ pytestmark = pytest.mark.slow  # the benchmark, as a process of its own
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def run_bench(*arguments: str, timeout: int) -> str:
+    """`python -m <arguments>` from the project's root; what it printed, once it
+    finished well."""
+    finished = subprocess.run(
+        [sys.executable, "-m", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return finished.stdout
+
+
+def table_rows(printed: str) -> list[list[str]]:
+    """The cells of each line of the printed Markdown tables (other lines: one cell)."""
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in printed.splitlines()]
+
+
 def test_the_benchmark_runs_every_scenario_and_loses_nothing():
     finished = subprocess.run(
         [sys.executable, "-m", "bench.run", "--quick"],
@@ -34,8 +54,7 @@ def test_the_benchmark_runs_every_scenario_and_loses_nothing():
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "logged errors" not in finished.stderr, finished.stderr[-3000:]
     rows = {}
-    for line in finished.stdout.splitlines():
-        cells = [cell.strip() for cell in line.strip("|").split("|")]
+    for cells in table_rows(finished.stdout):
         if len(cells) == 7 and cells[0] not in ("scenario", "---"):
             rows[cells[0], cells[1]] = cells[2:]
     scenarios = {scenario for scenario, _figure in rows}
@@ -77,17 +96,9 @@ def test_the_benchmark_runs_every_scenario_and_loses_nothing():
 
 
 def test_the_cpu_cost_benchmark_prints_both_figures():
-    finished = subprocess.run(
-        [sys.executable, "-m", "bench.cpu_cost", "--posts", "4"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    figures = dict(line.split(": ") for line in finished.stdout.splitlines())
-    assert set(figures) == {"CPU ms per post", "CPU ms per chat page"}, finished.stdout
+    printed = run_bench("bench.cpu_cost", "--posts", "4", timeout=120)
+    figures = dict(line.split(": ") for line in printed.splitlines())
+    assert set(figures) == {"CPU ms per post", "CPU ms per chat page"}, printed
     assert all(float(value) > 0 for value in figures.values()), figures
 
 
@@ -95,26 +106,17 @@ def test_the_search_benchmark_measures_every_shape_on_both_engines():
     """bench/search.py at 5,000 messages: every shape timed on SQLite and PostgreSQL,
     the chat page beside them, the index's size and the posting rates with and without
     it; and both engines found the same messages for every query."""
-    finished = subprocess.run(
-        [sys.executable, "-m", "bench.search", "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
+    printed = run_bench("bench.search", "--quick", timeout=300)
     engines = ("SQLite", "PostgreSQL")
     shapes = (*search.SHAPES, search.REFERENCE)
     searches, posting = {}, {}
-    for line in finished.stdout.splitlines():
-        cells = [cell.strip() for cell in line.strip("|").split("|")]
+    for cells in table_rows(printed):
         if len(cells) == 8 and cells[0] in engines:
             if cells[1] in shapes:
                 searches[cells[0], cells[1]] = cells[2:]
             else:
                 posting[cells[0]] = cells[1:]
-    assert set(searches) == {(e, s) for e in engines for s in shapes}, finished.stdout
+    assert set(searches) == {(e, s) for e in engines for s in shapes}, printed
     for (_engine, shape), (runs, p50, p99, _matches, target, met) in searches.items():
         assert int(runs) == search.QUICK.runs
         assert 0 < float(p50.replace(",", "")) <= float(p99.replace(",", ""))
@@ -124,33 +126,24 @@ def test_the_search_benchmark_measures_every_shape_on_both_engines():
             assert target == "p99 ≤ 100" and met in ("yes", "NO")
     # The chat page shows its 50 messages.
     assert searches["SQLite", search.REFERENCE][3] == "50"
-    assert set(posting) == set(engines), finished.stdout
+    assert set(posting) == set(engines), printed
     for _load, size, with_index, without, ratio, target, met in posting.values():
         assert float(size.split()[0]) > 0
         assert float(with_index) > 0 and float(without) > 0 and float(ratio) > 0
         assert target == "≥ 0.8" and met in ("yes", "NO")
-    assert "found the same matches for every query" in finished.stdout, finished.stdout
+    assert "found the same matches for every query" in printed, printed
 
 
 def test_the_search_recall_check_compares_the_configurations():
-    finished = subprocess.run(
-        [sys.executable, "-m", "bench.search_recall"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
+    printed = run_bench("bench.search_recall", timeout=120)
     queries, summary = {}, {}
-    for line in finished.stdout.splitlines():
-        cells = [cell.strip() for cell in line.strip("|").split("|")]
+    for cells in table_rows(printed):
         if len(cells) == 3 + len(search_recall.WAYS) and cells[1] in ("Russian", "English"):
             queries[cells[0]] = dict(zip(search_recall.WAYS, cells[3:], strict=True))
         elif len(cells) == 6 and cells[1] in ("Russian", "English", "both"):
             summary[cells[0], cells[1]] = [float(cells[2]), float(cells[3])]
-    assert set(queries) == {typed for typed, _lemmas in search_recall.QUERIES}, finished.stdout
-    assert {way for way, _language in summary} == set(search_recall.WAYS), finished.stdout
+    assert set(queries) == {typed for typed, _lemmas in search_recall.QUERIES}, printed
+    assert {way for way, _language in summary} == set(search_recall.WAYS), printed
     for recall, precision in summary.values():
         assert 0 <= recall <= 1 and 0 <= precision <= 1
     # What the check is for: a word begun finds its forms with our prefixes, and nothing
