@@ -44,7 +44,8 @@ async def results():
                 problem = "no-person"
         if query.too_long:
             problem = "too-long"
-        elif problem is None and (query.terms or author or chat_id is not None):
+        searched = problem is None and bool(query.terms or author or chat_id is not None)
+        if searched:
             hits, total = await queries.search_messages(
                 session,
                 g.user.id,
@@ -53,7 +54,6 @@ async def results():
                 author_id=author.id if author else None,
                 page=page,
             )
-    searched = problem is None and (query.terms or author or chat_id is not None)
     if problem is None and not searched and typed.strip():
         problem = "unreadable"
 
